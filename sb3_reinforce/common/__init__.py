@@ -1,0 +1,1 @@
+"""Shared helpers: tiny deterministic test environments."""

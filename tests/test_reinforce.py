@@ -1,0 +1,279 @@
+"""REINFORCE: the gradient estimator, episode sampling, action spaces, vectorized envs and bad input."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import (
+    IdentityEnv,
+    IdentityEnvBox,
+    IdentityEnvMultiBinary,
+    IdentityEnvMultiDiscrete,
+    SimpleMultiObsEnv,
+)
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.vec_env import SubprocVecEnv
+
+from sb3_reinforce import Reinforce
+from sb3_reinforce.common.envs import BanditEnv, EndlessEnv, FixedRewardEnv, RandomLengthEnv
+
+
+class RecordBatchCallback(BaseCallback):
+    def __init__(self):
+        super().__init__()
+        self.batches: list[dict] = []
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer
+        self.batches.append(
+            {"actions": buffer.actions.copy(), "returns": buffer.returns.copy(), "lengths": buffer.episode_lengths.copy()}
+        )
+
+    def _on_step(self) -> bool:
+        return True
+
+
+def test_is_an_sb3_on_policy_algorithm():
+    assert issubclass(Reinforce, OnPolicyAlgorithm)
+    assert set(Reinforce.policy_aliases) == {"MlpPolicy", "CnnPolicy", "MultiInputPolicy"}
+
+
+def linear_policy_params(model: Reinforce) -> tuple[np.ndarray, np.ndarray]:
+    action_net = model.policy.action_net
+    return action_net.weight.detach().numpy().copy(), action_net.bias.detach().numpy().copy()
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max())
+    return exp / exp.sum()
+
+
+@pytest.mark.parametrize("normalize_returns", [False, True])
+def test_gradient_matches_hand_computed_reinforce_gradient(normalize_returns: bool):
+    """
+    On a 3-armed bandit with a linear softmax policy, logits = W x + b with x = [1],
+    grad_b log pi(a) = onehot(a) - pi, so the REINFORCE loss -mean_i(G_i log pi(a_i)) has gradient
+    -mean_i(G_i (onehot(a_i) - pi)). One plain SGD step (lr 1, no clipping) must move b (and W) by minus that.
+    """
+    rewards = np.array([1.0, -0.5, 2.0])
+    model = Reinforce(
+        "MlpPolicy",
+        BanditEnv(rewards),
+        learning_rate=1.0,
+        n_episodes=16,
+        baseline="none",
+        normalize_returns=normalize_returns,
+        max_grad_norm=1e9,
+        policy_kwargs=dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={}),
+        seed=3,
+    )
+    weight, bias = linear_policy_params(model)
+    callback = RecordBatchCallback()
+    model.learn(1, callback=callback)  # smaller than one rollout: still one full update
+    assert model._n_updates == 1
+    actions = callback.batches[0]["actions"].astype(int).flatten()
+    assert len(actions) == 16 and len(set(actions)) > 1
+
+    pi = softmax(weight @ np.ones(1) + bias)
+    weights = rewards[actions]
+    if normalize_returns:
+        weights = (weights - weights.mean()) / (weights.std(ddof=1) + 1e-8)
+    grad_bias = -np.mean([g * (np.eye(3)[a] - pi) for g, a in zip(weights, actions, strict=True)], axis=0)
+
+    new_weight, new_bias = linear_policy_params(model)
+    np.testing.assert_allclose(bias - new_bias, grad_bias, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(weight - new_weight, grad_bias[:, None] * 1.0, rtol=1e-4, atol=1e-6)
+
+
+def test_gradient_bernoulli_two_step_reward_to_go():
+    """
+    Bernoulli policy (MultiBinary(1)) on a two-step episode with rewards (1, 3) and gamma 0.5:
+    the weights are G_0 = 2.5 and G_1 = 3, and grad_b log p(a) = a - sigmoid(b) for a logit b.
+    """
+
+    class TwoStepBinaryEnv(FixedRewardEnv):
+        def __init__(self):
+            super().__init__(rewards=(1.0, 3.0))
+            self.action_space = spaces.MultiBinary(1)
+
+    model = Reinforce(
+        "MlpPolicy",
+        TwoStepBinaryEnv(),
+        learning_rate=1.0,
+        n_episodes=4,
+        gamma=0.5,
+        baseline="none",
+        normalize_returns=False,
+        max_grad_norm=1e9,
+        policy_kwargs=dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={}),
+        seed=1,
+    )
+    weight, bias = linear_policy_params(model)
+    callback = RecordBatchCallback()
+    model.learn(1, callback=callback)
+    batch = callback.batches[0]
+    np.testing.assert_allclose(batch["returns"], [2.5, 3.0] * 4)
+    actions = batch["actions"].flatten()
+    observations = np.tile([0.0, 1.0], 4)  # the step index
+    p = 1.0 / (1.0 + np.exp(-(weight[0, 0] * observations + bias[0])))
+    per_step = batch["returns"] * (actions - p)
+    new_weight, new_bias = linear_policy_params(model)
+    np.testing.assert_allclose(bias - new_bias, [-per_step.mean()], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(weight - new_weight, [[-(per_step * observations).mean()]], rtol=1e-4, atol=1e-6)
+
+
+def test_learns_the_best_arm():
+    model = Reinforce("MlpPolicy", BanditEnv([0.0, 1.0, 0.2]), learning_rate=0.05, baseline="none", seed=0)
+    model.learn(600)
+    obs = np.ones((1, 1), dtype=np.float32)
+    assert model.predict(obs, deterministic=True)[0].item() == 1
+
+
+@pytest.mark.parametrize("vec_env_cls", [None, SubprocVecEnv])
+def test_episode_sample_is_not_biased_toward_short_episodes(vec_env_cls):
+    """
+    Half of RandomLengthEnv's episodes last 1 step, half 10 steps. With 4 envs and 4 episodes per batch, stopping
+    at the first 4 *finished* episodes would give mostly short ones (a short episode is done after one step);
+    the batch must hold long ones half of the time.
+    """
+    env = make_vec_env(RandomLengthEnv, n_envs=4, seed=0, vec_env_cls=vec_env_cls)
+    callback = RecordBatchCallback()
+    model = Reinforce("MlpPolicy", env, n_episodes=4, learning_rate=1e-6, policy_kwargs=dict(net_arch=[4]), seed=0)
+    model.learn(4 * 10 * (60 if vec_env_cls else 150), callback=callback)
+    env.close()
+    lengths = np.concatenate([batch["lengths"] for batch in callback.batches])
+    assert all(len(batch["lengths"]) == 4 for batch in callback.batches)
+    assert set(lengths) == {1, 10}
+    long_fraction = np.mean(lengths == 10)
+    # Binomial(n >= 240, 1/2): 0.5 +- 0.1 is more than 3 standard deviations
+    assert abs(long_fraction - 0.5) < 0.1, long_fraction
+
+
+@pytest.mark.parametrize("n_envs,n_episodes", [(1, 3), (2, 5), (4, 2)])
+def test_vectorized_envs_collect_exactly_n_episodes(n_envs: int, n_episodes: int):
+    env = make_vec_env(FixedRewardEnv, n_envs=n_envs, env_kwargs=dict(rewards=(1.0, 1.0, 1.0)))
+    callback = RecordBatchCallback()
+    model = Reinforce("MlpPolicy", env, n_episodes=n_episodes, gamma=1.0, baseline="none", normalize_returns=False)
+    model.learn(60, callback=callback)
+    for batch in callback.batches:
+        assert batch["lengths"].tolist() == [3] * n_episodes
+        np.testing.assert_allclose(batch["returns"], [3.0, 2.0, 1.0] * n_episodes)
+    # Every env steps until the last episode of the batch ends: ceil(n_episodes / n_envs) episodes of 3 steps
+    steps_per_rollout = -(-n_episodes // n_envs) * 3 * n_envs
+    assert model.num_timesteps == len(callback.batches) * steps_per_rollout
+
+
+SPACE_ENVS = {
+    "Discrete": lambda: IdentityEnv(4, ep_length=8),
+    "Box": lambda: IdentityEnvBox(ep_length=8),
+    "MultiDiscrete": lambda: IdentityEnvMultiDiscrete(2, ep_length=8),
+    "MultiBinary": lambda: IdentityEnvMultiBinary(3, ep_length=8),
+    "DictObs": lambda: SimpleMultiObsEnv(random_start=False),
+}
+
+
+@pytest.mark.parametrize("space", list(SPACE_ENVS))
+@pytest.mark.parametrize("baseline", ["none", "value"])
+def test_action_and_observation_spaces(space: str, baseline: str):
+    policy = "MultiInputPolicy" if space == "DictObs" else "MlpPolicy"
+    env = make_vec_env(
+        SPACE_ENVS[space], n_envs=2, wrapper_class=gym.wrappers.TimeLimit, wrapper_kwargs={"max_episode_steps": 20}
+    )
+    model = Reinforce(policy, env, n_episodes=3, baseline=baseline, policy_kwargs=dict(net_arch=[16]), seed=0)
+    model.learn(100)
+    assert model._n_updates >= 1
+    obs = env.reset()
+    actions, _ = model.predict(obs, deterministic=True)
+    assert all(env.action_space.contains(action) for action in actions)
+
+
+@pytest.mark.parametrize("sde_sample_freq", [-1, 4])
+def test_gsde(sde_sample_freq: int):
+    model = Reinforce(
+        "MlpPolicy",
+        "Pendulum-v1",
+        n_episodes=2,
+        use_sde=True,
+        sde_sample_freq=sde_sample_freq,
+        policy_kwargs=dict(net_arch=[16]),
+        seed=0,
+    )
+    model.learn(400)
+    assert model._n_updates >= 1
+
+
+def test_fast_sampler_follows_the_policy_distribution():
+    """The lean rollout sampler draws from the same distribution as policy.get_distribution()."""
+    from sb3_reinforce.reinforce.policies import sample_actions
+
+    model = Reinforce("MlpPolicy", BanditEnv([0.0, 0.0, 0.0]), policy_kwargs=dict(net_arch=[8]), seed=0)
+    with th.no_grad():
+        model.policy.action_net.bias.copy_(th.tensor([0.0, 1.0, 2.0]))
+        obs = th.ones(20_000, 1)
+        actions = sample_actions(model.policy, obs).numpy()
+        probs = model.policy.get_distribution(obs).distribution.probs[0].numpy()
+    frequencies = np.bincount(actions, minlength=3) / len(actions)
+    np.testing.assert_allclose(frequencies, probs, atol=0.015)
+
+
+def test_same_seed_same_result():
+    def train(seed: int) -> list[np.ndarray]:
+        model = Reinforce("MlpPolicy", "CartPole-v1", n_episodes=4, seed=seed, policy_kwargs=dict(net_arch=[16]))
+        model.learn(1_000)
+        return [p.detach().numpy().copy() for p in model.policy.parameters()]
+
+    first, second, other = train(5), train(5), train(6)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, c) for a, c in zip(first, other, strict=True))
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(n_episodes=0), ValueError, "n_episodes must be >= 1, got 0"),
+        (dict(n_episodes=2.5), TypeError, "n_episodes must be an int, got 2.5"),
+        (dict(gamma=1.5), ValueError, r"gamma must be in \[0.0, 1.0\], got 1.5"),
+        (dict(gamma=-0.1), ValueError, "gamma .* got -0.1"),
+        (dict(gamma="0.9"), TypeError, "gamma must be a number, got '0.9'"),
+        (dict(gae_lambda=1.2), ValueError, "gae_lambda .* got 1.2"),
+        (dict(gae_lambda=0.9, baseline="none"), ValueError, "gae_lambda=0.9 < 1 needs a critic"),
+        (dict(baseline="mean"), ValueError, "Unknown baseline 'mean'"),
+        (dict(baseline="value", reward_to_go=False), ValueError, "reward_to_go=False"),
+        (dict(ent_coef=-0.01), ValueError, "ent_coef .* got -0.01"),
+        (dict(vf_coef=-1.0), ValueError, "vf_coef .* got -1.0"),
+        (dict(max_grad_norm=0.0), ValueError, "max_grad_norm .* got 0.0"),
+        (dict(learning_rate=-1e-3), ValueError, "learning_rate .* got -0.001"),
+        (dict(max_episode_steps=0), ValueError, "max_episode_steps must be >= 1, got 0"),
+    ],
+)
+def test_bad_hyperparameters_raise_at_construction(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        Reinforce("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+def test_unsupported_action_space():
+    class TupleActionEnv(FixedRewardEnv):
+        def __init__(self):
+            super().__init__()
+            self.action_space = spaces.Tuple((spaces.Discrete(2), spaces.Discrete(2)))
+
+    with pytest.raises(TypeError, match="does not support the action space Tuple"):
+        Reinforce("MlpPolicy", TupleActionEnv())
+
+
+def test_non_finite_reward_raises():
+    with pytest.raises(ValueError, match="non-finite reward nan"):
+        Reinforce("MlpPolicy", FixedRewardEnv(rewards=(1.0, float("nan")))).learn(10)
+    with pytest.raises(ValueError, match="non-finite reward inf"):
+        Reinforce("MlpPolicy", FixedRewardEnv(rewards=(float("inf"),))).learn(10)
+
+
+def test_endless_episode_raises_instead_of_hanging():
+    model = Reinforce("MlpPolicy", EndlessEnv(), max_episode_steps=50)
+    with pytest.raises(RuntimeError, match=r"ran for 50 steps without ending.*TimeLimit"):
+        model.learn(10)
+    assert model.num_timesteps == 50
