@@ -272,6 +272,51 @@ def test_non_finite_reward_raises():
         Reinforce("MlpPolicy", FixedRewardEnv(rewards=(float("inf"),))).learn(10)
 
 
+def test_non_finite_observation_raises():
+    class NanObsEnv(FixedRewardEnv):
+        def step(self, action):
+            obs, *rest = super().step(action)
+            return np.full_like(obs, np.nan), *rest
+
+    with pytest.raises(ValueError, match=r"non-finite observation \(env index 0\): \[nan\]"):
+        Reinforce("MlpPolicy", NanObsEnv()).learn(10)
+
+
+def test_diverging_update_is_refused_and_weights_stay_finite():
+    class CorruptReturns(BaseCallback):
+        """Stands for any numerical accident upstream of the loss (overflowing returns, a bad critic...)."""
+
+        def _on_rollout_end(self) -> None:
+            self.model.rollout_buffer.advantages[0] = np.nan
+
+        def _on_step(self) -> bool:
+            return True
+
+    model = Reinforce("MlpPolicy", BanditEnv([1.0, 0.0]), normalize_returns=False, baseline="none", seed=0)
+    model.learn(20)
+    before = [p.detach().clone() for p in model.policy.parameters()]
+    with pytest.raises(RuntimeError, match=r"Non-finite loss nan .*the update was skipped"):
+        model.learn(20, callback=CorruptReturns())
+    for p, q in zip(before, model.policy.parameters(), strict=True):
+        th.testing.assert_close(p, q.detach())
+
+
+def test_cnn_policy():
+    from stable_baselines3.common.envs import FakeImageEnv
+
+    env = make_vec_env(
+        FakeImageEnv,
+        env_kwargs=dict(screen_height=40, screen_width=40, n_channels=1, discrete=True),
+        wrapper_class=gym.wrappers.TimeLimit,
+        wrapper_kwargs={"max_episode_steps": 5},
+    )
+    model = Reinforce(
+        "CnnPolicy", env, n_episodes=2, policy_kwargs=dict(features_extractor_kwargs=dict(features_dim=16)), seed=0
+    )
+    model.learn(20)
+    assert model._n_updates >= 2
+
+
 def test_endless_episode_raises_instead_of_hanging():
     model = Reinforce("MlpPolicy", EndlessEnv(), max_episode_steps=50)
     with pytest.raises(RuntimeError, match=r"ran for 50 steps without ending.*TimeLimit"):

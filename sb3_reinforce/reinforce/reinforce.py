@@ -297,7 +297,7 @@ class Reinforce(OnPolicyAlgorithm):
                 return False
 
             self._update_info_buffer(infos, dones)
-            self._check_finite_rewards(rewards, active)
+            self._check_finite(rewards, new_obs, active)
 
             rollout_buffer.add(self._last_obs, actions, rewards, active, dones, infos)  # type: ignore[arg-type]
             episode_steps = np.where(dones, 0, episode_steps + 1)
@@ -323,13 +323,19 @@ class Reinforce(OnPolicyAlgorithm):
         return True
 
     @staticmethod
-    def _check_finite_rewards(rewards: np.ndarray, active: np.ndarray) -> None:
+    def _check_finite(rewards: np.ndarray, observations: Any, active: np.ndarray) -> None:
+        """Fail at the step where the env goes wrong, not later as NaN weights."""
         if not np.all(np.isfinite(rewards[active])):
             bad = int(np.flatnonzero(~np.isfinite(rewards) & active)[0])
             raise ValueError(
                 f"The env returned a non-finite reward {float(rewards[bad])} (env index {bad}): "
                 "REINFORCE would turn it into NaN weights. Check the env's reward (and any reward wrapper)."
             )
+        for key, obs in observations.items() if isinstance(observations, dict) else [(None, observations)]:
+            if np.issubdtype(obs.dtype, np.floating) and not np.all(np.isfinite(obs)):
+                bad = int(np.flatnonzero(~np.isfinite(obs.reshape(len(obs), -1)).all(axis=1))[0])
+                where = "" if key is None else f" under key {key!r}"
+                raise ValueError(f"The env returned a non-finite observation{where} (env index {bad}): {obs[bad]}")
 
     def _compute_returns(self, rollout_buffer: EpisodeRolloutBuffer) -> None:
         """Compute returns and advantages of the finished batch, with the critic's values if it is a baseline."""
@@ -384,6 +390,13 @@ class Reinforce(OnPolicyAlgorithm):
             # Value loss using the Monte-Carlo (lambda-)returns as targets
             value_loss = F.mse_loss(batch.returns, values)
             loss = loss + self.vf_coef * value_loss
+
+        if not th.isfinite(loss):
+            # Refuse the step rather than write NaN into the weights (and into the next checkpoint)
+            raise RuntimeError(
+                f"Non-finite loss {loss.item()} (policy_gradient_loss={policy_loss.item()}): the update was skipped. "
+                f"Lower the learning rate (now {self.policy.optimizer.param_groups[0]['lr']}) or check the env's rewards."
+            )
 
         # Optimization step
         self.policy.optimizer.zero_grad()

@@ -1,0 +1,268 @@
+"""Smoke tests of the command-line interface (``python -m sb3_reinforce``), on tiny budgets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sb3_reinforce import cli
+from sb3_reinforce.presets import PRESETS
+
+CLI = [sys.executable, "-m", "sb3_reinforce"]
+# A tiny REINFORCE run: 2 episodes of at most 200 steps per update
+# (evaluations use the env's own 999-step limit: keep their episodes few)
+TINY = ["--timesteps", "300", "--eval-episodes", "1", "--no-progress-bar", "--hp", "n_episodes=2"]
+
+
+def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], check=check, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained (in a subprocess) with the default preset, as a user would."""
+    tmp_path = tmp_path_factory.mktemp("model")
+    path = tmp_path / "mcc"
+    result = run_cli("train", "--seed", "1", "--save-path", str(path), "--tensorboard-log", str(tmp_path / "tb"), *TINY)
+    assert "Evaluation: MountainCarContinuous-v0: true reward" in result.stdout
+    return path
+
+
+def test_train_saves_model_config_and_normalization(model_path: Path) -> None:
+    for suffix in (".zip", ".json", "_vecnormalize.pkl"):
+        assert (model_path.parent / (model_path.name + suffix)).is_file()
+    config = json.loads(model_path.with_suffix(".json").read_text())
+    assert config["env_id"] == "MountainCarContinuous-v0"
+    assert config["algo"] == "reinforce"
+    assert config["preset"] == "solved"
+    assert config["env_setup"]["actions"] == "bernoulli"
+    assert config["env_setup"]["shaping"] == "energy"
+    assert config["gamma"] == 0.99
+    assert config["hyperparams"]["n_episodes"] == 2  # --hp overrides the preset
+    assert config["hyperparams"]["baseline"] == "value"  # the rest of the preset is kept
+    assert config["seed"] == 1 and config["timesteps"] == 300
+    assert config["sb3_reinforce_version"]
+    assert config["command"].startswith("sb3-reinforce train")
+    assert config["vecnormalize"] == "mcc_vecnormalize.pkl"
+    # TensorBoard: true and shaped returns
+    assert list((model_path.parent / "tb").glob("Reinforce_solved_seed1_1/events.out.tfevents.*"))
+
+
+def test_evaluate_json(model_path: Path) -> None:
+    result = run_cli("evaluate", "--model", str(model_path), "--episodes", "1", "--json")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(data) == {"mean_reward", "std_reward", "n_episodes", "env_id"}
+    assert data["n_episodes"] == 1 and data["env_id"] == "MountainCarContinuous-v0"
+    assert isinstance(data["mean_reward"], float) and isinstance(data["std_reward"], float)
+    # The default evaluation seed is the one of train's final evaluation: the same numbers
+    final = json.loads(model_path.with_suffix(".json").read_text())["final_evaluation"]
+    assert data["mean_reward"] == pytest.approx(final["mean_reward"])
+    # The path with .zip works too
+    assert cli.evaluate(f"{model_path}.zip", n_episodes=1).mean_reward == pytest.approx(data["mean_reward"])
+
+
+def test_enjoy(model_path: Path) -> None:
+    result = run_cli("enjoy", "--model", str(model_path), "--episodes", "1")
+    assert "Mean true return over 1 episodes" in result.stdout
+    assert "Episode 1: true return" in result.stdout
+
+
+def test_record_gif(model_path: Path, tmp_path: Path) -> None:
+    import imageio.v3 as iio
+
+    output, snapshot = tmp_path / "car.gif", tmp_path / "frame.png"
+    run_cli("record", "--model", str(model_path), "--output", str(output), "--max-frames", "4", "--snapshot", str(snapshot))
+    assert output.read_bytes()[:4] == b"GIF8"
+    frames = iio.imread(output)
+    assert frames.ndim == 4 and 2 <= frames.shape[0] <= 4
+    assert frames.shape[1:3] == (400, 600)  # MountainCar renders 600x400
+    assert frames.std() > 0  # not a blank image
+    assert iio.imread(snapshot).shape[:2] == (400, 600)
+
+
+def test_record_mp4(model_path: Path, tmp_path: Path) -> None:
+    pytest.importorskip("imageio_ffmpeg")
+    import imageio.v3 as iio
+
+    output = tmp_path / "car.mp4"
+    assert (
+        cli.main(["record", "--model", str(model_path), "--output", str(output), "--max-frames", "4", "--scale", "0.5"]) == 0
+    )
+    frames = iio.imread(output)
+    assert frames.shape[1:3] == (200, 300)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--algo", "ppo", "--hp", "n_steps=64", "--hp", "batch_size=32"],
+        ["--algo", "a2c", "--no-normalize-obs"],
+        ["--algo", "sac", "--actions", "continuous", "--shaping", "none", "--hp", "learning_starts=1000"],
+        ["--env", "CartPole-v1", "--hp", "policy_kwargs={'net_arch': [8], 'activation_fn': 'Tanh'}"],
+        ["--preset", "notebook", "--hp", "n_episodes=1"],
+    ],
+)
+def test_train_variants(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "model"
+    assert (
+        cli.main(["train", "--timesteps", "100", "--eval-episodes", "0", "--no-progress-bar", "--save-path", str(path), *args])
+        == 0
+    )
+    assert "Saved" in capsys.readouterr().out
+    # The saved files rebuild the evaluation env with the training interface
+    run = cli.load_run(path)
+    env = run.make_env()
+    assert env.action_space == run.model.action_space
+    action, _ = run.model.predict(env.reset(), deterministic=True)  # type: ignore[arg-type]
+    env.step(action)
+
+
+def test_make_config() -> None:
+    notebook = cli.make_config(preset="notebook")
+    assert notebook.env_setup == PRESETS["notebook"].setup and notebook.timesteps == 200_000
+    assert notebook.hyperparams["gamma"] == 0.95 and notebook.gamma == 0.95
+
+    # Another env: a plain setup with the algorithm's defaults
+    cartpole = cli.make_config(env_id="CartPole-v1", hyperparams={"learning_rate": 3e-3})
+    assert cartpole.preset is None and cartpole.hyperparams == {"learning_rate": 3e-3}
+    assert cartpole.env_setup.actions == "continuous" and cartpole.env_setup.shaping == "none"
+    assert not cartpole.env_setup.normalize_obs and cartpole.env_setup.max_episode_steps is None
+
+    # Another algorithm: the preset's env setup, SB3's default hyperparameters
+    ppo = cli.make_config(algo="ppo", timesteps=5, max_episode_steps=300, normalize_obs=False)
+    assert ppo.hyperparams == {} and ppo.env_setup.shaping == "energy" and ppo.env_setup.actions == "bernoulli"
+    assert ppo.timesteps == 5 and ppo.env_setup.max_episode_steps == 300 and not ppo.env_setup.normalize_obs
+
+    continuous = cli.make_config(preset="notebook", actions="continuous")
+    assert continuous.env_setup.action_low is None and continuous.env_setup.action_high is None
+
+    assert cli.TrainConfig.from_dict(json.loads(json.dumps(notebook.to_dict()))) == notebook
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("learning_rate=3e-3", ("learning_rate", 3e-3)),
+        ("n_episodes=5", ("n_episodes", 5)),
+        ("normalize_returns=False", ("normalize_returns", False)),
+        ("baseline=value", ("baseline", "value")),
+        ("policy_kwargs={'net_arch': [64, 64]}", ("policy_kwargs", {"net_arch": [64, 64]})),
+        ("policy_kwargs=notebook", ("policy_kwargs", "notebook")),
+    ],
+)
+def test_parse_hyperparameter(text: str, expected: tuple[str, Any]) -> None:
+    assert cli.parse_hyperparameter(text) == expected
+
+
+BAD_TRAIN_ARGS = {
+    "env": (["--env", "NoSuchEnv-v0"], "NoSuchEnv-v0"),
+    "preset": (["--preset", "nope"], "invalid choice"),
+    "algo": (["--algo", "dqn"], "invalid choice"),
+    "hp_name": (["--hp", "n_epsiodes=3"], "unknown hyperparameter 'n_epsiodes'"),
+    "hp_reserved": (["--hp", "seed=3"], "--seed"),
+    "hp_format": (["--hp", "n_episodes"], "key=value"),
+    "hp_value": (["--hp", "n_episodes=-1"], "n_episodes must be >= 1"),
+    "sac_bernoulli": (["--algo", "sac"], "--actions continuous"),
+    "preset_other_env": (["--preset", "notebook", "--env", "CartPole-v1"], "drop --preset"),
+    "bernoulli_discrete": (["--env", "CartPole-v1", "--actions", "bernoulli"], "requires a Box action space"),
+    "sac_discrete": (["--algo", "sac", "--env", "CartPole-v1"], "only supports"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_TRAIN_ARGS))
+def test_bad_train_arguments(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args, message = BAD_TRAIN_ARGS[name]
+    try:
+        code = cli.main(["train", "--timesteps", "10", "--no-save", "--no-progress-bar", *args])
+    except SystemExit as error:  # argparse
+        code = error.code  # type: ignore[assignment]
+    err = capsys.readouterr().err
+    assert code == 2
+    last = err.strip().splitlines()[-1]
+    assert "error:" in last and message in last
+    assert "Traceback" not in err
+
+
+def test_console_script_bad_input() -> None:
+    """End to end, through the ``sb3-reinforce`` console script: a one-line error, exit code 2, no traceback."""
+    script = Path(sys.executable).parent / "sb3-reinforce"
+    command = [str(script)] if script.exists() else CLI
+    result = subprocess.run([*command, "train", "--env", "NoSuchEnv-v0"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "sb3-reinforce train: error: Unknown env id 'NoSuchEnv-v0': not registered in Gymnasium"
+
+
+def test_bad_model_files(model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["evaluate", "--model", str(tmp_path / "missing")]) == 2
+    assert "model file not found" in capsys.readouterr().err
+
+    no_config = tmp_path / "no_config"
+    no_config.with_suffix(".zip").write_bytes(model_path.with_suffix(".zip").read_bytes())
+    assert cli.main(["evaluate", "--model", str(no_config)]) == 2
+    assert "config file not found" in capsys.readouterr().err
+
+    garbage = tmp_path / "garbage"
+    garbage.with_suffix(".zip").write_text("not a model")
+    garbage.with_suffix(".json").write_text(model_path.with_suffix(".json").read_text())
+    assert cli.main(["enjoy", "--model", f"{garbage}.zip"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot load" in err and len(err.strip().splitlines()) == 1
+
+    garbage.with_suffix(".json").write_text("{")
+    assert cli.main(["record", "--model", str(garbage), "--output", str(tmp_path / "x.gif")]) == 1
+    assert "not a valid run config" in capsys.readouterr().err
+
+    assert cli.main(["record", "--model", str(model_path), "--output", str(tmp_path / "x.avi")]) == 2
+
+
+def test_benchmark_is_delegated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``benchmark`` forwards its arguments to ``sb3_reinforce.benchmark`` (a stand-in module here)."""
+    seen: dict[str, Any] = {}
+    fake = types.ModuleType("sb3_reinforce.benchmark")
+
+    def add_arguments(parser: Any) -> None:
+        parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+
+    def run(args: Any) -> int:
+        seen["seeds"] = args.seeds
+        return 0
+
+    fake.add_arguments = add_arguments  # type: ignore[attr-defined]
+    fake.run = run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sb3_reinforce.benchmark", fake)
+    assert cli.main(["benchmark", "--seeds", "3", "4"]) == 0
+    assert seen["seeds"] == [3, 4]
+
+
+def test_benchmark_missing(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "sb3_reinforce.benchmark", None)  # makes the import fail
+    assert cli.main(["benchmark"]) == 2
+    assert "benchmark is not available" in capsys.readouterr().err
+
+
+def test_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as error:
+        cli.main(["train", "--help"])
+    assert error.value.code == 0
+    out = capsys.readouterr().out
+    for flag in ("--preset", "--env", "--algo", "--timesteps", "--actions", "--shaping", "--hp", "--tensorboard-log"):
+        assert flag in out
+    assert "plain setup" in out  # how --env interacts with the presets
+
+
+def test_shaped_return_callback() -> None:
+    callback = cli.ShapedReturnCallback()
+    logged: dict[str, float] = {}
+    logger = types.SimpleNamespace(record=lambda key, value: logged.__setitem__(key, value))
+    callback.model = types.SimpleNamespace(logger=logger)  # type: ignore[assignment]
+    for rewards, dones in (([1.0, 2.0], [False, False]), ([1.0, 2.0], [True, False]), ([0.5, 1.0], [False, True])):
+        callback.locals = {"rewards": np.array(rewards), "dones": np.array(dones)}
+        callback._on_step()
+    assert logged["rollout/ep_shaped_rew_mean"] == pytest.approx((2.0 + 5.0) / 2)

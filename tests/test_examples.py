@@ -1,0 +1,38 @@
+"""Run each example script on a tiny budget, so that the examples cannot rot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run_example(name: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], check=True, capture_output=True, text=True, timeout=120
+    )
+    return result.stdout
+
+
+def test_mountain_car(tmp_path: Path) -> None:
+    import imageio.v3 as iio
+
+    path, gif = tmp_path / "mcc", tmp_path / "mcc.gif"
+    out = run_example(
+        "mountain_car.py",
+        *("--preset", "solved", "--seed", "0", "--timesteps", "300", "--eval-episodes", "1"),
+        *("--save-path", str(path), "--gif", str(gif), "--max-frames", "3", "--tensorboard-log", str(tmp_path / "tb")),
+        "--no-progress-bar",
+    )
+    assert "Evaluation: MountainCarContinuous-v0: true reward" in out
+    assert path.with_suffix(".zip").is_file() and path.with_suffix(".json").is_file()
+    assert iio.imread(gif).shape[1:] == (400, 600, 3)
+
+
+def test_train_cartpole() -> None:
+    out = run_example("train_cartpole.py", "--seeds", "0", "1", "--timesteps", "300", "--eval-episodes", "2")
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("seed 0:") and lines[1].startswith("seed 1:")
+    assert "seeds >= 475" in lines[-1]
