@@ -36,3 +36,11 @@ def test_train_cartpole() -> None:
     lines = out.strip().splitlines()
     assert lines[0].startswith("seed 0:") and lines[1].startswith("seed 1:")
     assert "seeds >= 475" in lines[-1]
+
+
+def test_throughput() -> None:
+    out = run_example("throughput.py", "--timesteps", "300", "--repeats", "1", "--n-envs", "2")
+    rows = {line.split()[0]: line.split() for line in out.strip().splitlines()[-4:]}
+    assert set(rows) == {"reinforce", "a2c", "ppo", "env"}
+    assert rows["a2c"][2] == "1.00x" and rows["ppo"][3] == "1.00x" and rows["env"][4] == "100.0%"
+    assert all(float(row[1]) > 0 for row in rows.values())

@@ -15,10 +15,12 @@ from stable_baselines3.common.envs import (
     SimpleMultiObsEnv,
 )
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import SubprocVecEnv
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.common.envs import BanditEnv, EndlessEnv, FixedRewardEnv, RandomLengthEnv
+from sb3_reinforce.reinforce.policies import sample_actions
 
 
 class RecordBatchCallback(BaseCallback):
@@ -120,9 +122,60 @@ def test_gradient_bernoulli_two_step_reward_to_go():
     observations = np.tile([0.0, 1.0], 4)  # the step index
     p = 1.0 / (1.0 + np.exp(-(weight[0, 0] * observations + bias[0])))
     per_step = batch["returns"] * (actions - p)
+    n_episodes = 4
     new_weight, new_bias = linear_policy_params(model)
-    np.testing.assert_allclose(bias - new_bias, [-per_step.mean()], rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(weight - new_weight, [[-(per_step * observations).mean()]], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(bias - new_bias, [-per_step.sum() / n_episodes], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(weight - new_weight, [[-(per_step * observations).sum() / n_episodes]], rtol=1e-4, atol=1e-6)
+
+
+class ShortOrLongEnv(gym.Env):
+    """Action 0 at the first step ends the episode with reward 1; action 1 plays 10 steps for 1.2 in total."""
+
+    observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._step = 0
+        return np.ones(1, dtype=np.float32), {}
+
+    def step(self, action):
+        self._step += 1
+        if self._step == 1 and action == 0:
+            return np.ones(1, dtype=np.float32), 1.0, True, False, {}
+        done = self._step == 10
+        return np.ones(1, dtype=np.float32), 1.2 if done else 0.0, done, False, {}
+
+
+def test_gradient_is_averaged_over_episodes_not_steps():
+    """
+    With episodes of different lengths, the REINFORCE estimator is 1/N sum_i sum_t G_t grad log pi(a_t|s_t).
+    Averaging over the steps instead would divide by the batch's total length, which depends on the actions taken,
+    and push toward the short episode here although the long one pays more.
+    """
+    model = Reinforce(
+        "MlpPolicy",
+        ShortOrLongEnv(),
+        learning_rate=1.0,
+        n_episodes=6,
+        gamma=1.0,
+        baseline="none",
+        normalize_returns=False,
+        max_grad_norm=1e9,
+        policy_kwargs=dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={}),
+        seed=2,
+    )
+    weight, bias = linear_policy_params(model)
+    callback = RecordBatchCallback()
+    model.learn(1, callback=callback)
+    batch = callback.batches[0]
+    lengths = batch["lengths"]
+    assert set(lengths) == {1, 10}, lengths  # the seed gives both kinds of episode
+    pi = softmax(weight @ np.ones(1) + bias)
+    actions = batch["actions"].astype(int).flatten()
+    per_step = [g * (np.eye(2)[a] - pi) for g, a in zip(batch["returns"], actions, strict=True)]
+    expected = -np.sum(per_step, axis=0) / len(lengths)
+    np.testing.assert_allclose(bias - linear_policy_params(model)[1], expected, rtol=1e-4, atol=1e-6)
 
 
 def test_learns_the_best_arm():
@@ -150,6 +203,36 @@ def test_episode_sample_is_not_biased_toward_short_episodes(vec_env_cls):
     long_fraction = np.mean(lengths == 10)
     # Binomial(n >= 240, 1/2): 0.5 +- 0.1 is more than 3 standard deviations
     assert abs(long_fraction - 0.5) < 0.1, long_fraction
+
+
+def test_episode_statistics_come_from_the_batch_only():
+    """rollout/ep_len_mean must not count the discarded episodes, which finish only when short."""
+    env = make_vec_env(RandomLengthEnv, n_envs=4, seed=0)
+    callback = RecordBatchCallback()
+    model = Reinforce("MlpPolicy", env, n_episodes=2, stats_window_size=100_000, learning_rate=1e-6, seed=0)
+    model.learn(2_000, callback=callback)
+    batch_lengths = np.concatenate([batch["lengths"] for batch in callback.batches])
+    logged_lengths = np.array([info["l"] for info in model.ep_info_buffer])
+    np.testing.assert_array_equal(np.sort(logged_lengths), np.sort(batch_lengths))
+
+
+def test_stopping_mid_rollout_then_continuing_keeps_episodes_whole():
+    class StopAfter(BaseCallback):
+        def __init__(self, n_steps: int):
+            super().__init__()
+            self.n_steps = n_steps
+
+        def _on_step(self) -> bool:
+            return self.n_calls < self.n_steps
+
+    model = Reinforce("MlpPolicy", FixedRewardEnv(rewards=(1.0, 1.0, 1.0)), n_episodes=2, seed=0)
+    model.learn(100, callback=StopAfter(1))  # stops after the first step of the first episode
+    assert model._n_updates == 0
+    callback = RecordBatchCallback()
+    model.learn(12, callback=callback, reset_num_timesteps=False)
+    for batch in callback.batches:
+        assert batch["lengths"].tolist() == [3, 3]
+    np.testing.assert_array_equal(model.rollout_buffer.observations.flatten(), [0, 1, 2, 0, 1, 2])
 
 
 @pytest.mark.parametrize("n_envs,n_episodes", [(1, 3), (2, 5), (4, 2)])
@@ -205,18 +288,32 @@ def test_gsde(sde_sample_freq: int):
     assert model._n_updates >= 1
 
 
-def test_fast_sampler_follows_the_policy_distribution():
+@pytest.mark.parametrize("space", ["Discrete", "Box", "MultiDiscrete", "MultiBinary"])
+def test_fast_sampler_follows_the_policy_distribution(space: str):
     """The lean rollout sampler draws from the same distribution as policy.get_distribution()."""
-    from sb3_reinforce.reinforce.policies import sample_actions
-
-    model = Reinforce("MlpPolicy", BanditEnv([0.0, 0.0, 0.0]), policy_kwargs=dict(net_arch=[8]), seed=0)
+    env = SPACE_ENVS[space]()
+    model = Reinforce("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0)
     with th.no_grad():
-        model.policy.action_net.bias.copy_(th.tensor([0.0, 1.0, 2.0]))
-        obs = th.ones(20_000, 1)
-        actions = sample_actions(model.policy, obs).numpy()
-        probs = model.policy.get_distribution(obs).distribution.probs[0].numpy()
-    frequencies = np.bincount(actions, minlength=3) / len(actions)
-    np.testing.assert_allclose(frequencies, probs, atol=0.015)
+        model.policy.action_net.bias.copy_(th.linspace(-1.0, 1.0, model.policy.action_net.bias.numel()))
+        obs, _ = model.policy.obs_to_tensor(np.stack([env.observation_space.sample()] * 20_000))
+        fast = sample_actions(model.policy, obs).float()
+        reference = model.policy.get_distribution(obs).get_actions().float()
+    assert fast.shape == reference.shape
+    th.testing.assert_close(fast.mean(0), reference.mean(0), atol=0.03, rtol=0.0)
+    th.testing.assert_close(fast.std(0), reference.std(0), atol=0.03, rtol=0.0)
+
+
+def test_policy_subclass_is_not_bypassed_by_the_fast_sampler():
+    class NeverActionZero(ActorCriticPolicy):
+        def _get_action_dist_from_latent(self, latent_pi):
+            logits = self.action_net(latent_pi).clone()
+            logits[:, 0] = -1e9  # an action mask
+            return self.action_dist.proba_distribution(action_logits=logits)
+
+    callback = RecordBatchCallback()
+    model = Reinforce(NeverActionZero, BanditEnv([1.0, 0.0, 0.5]), n_episodes=50, seed=0)
+    model.learn(1, callback=callback)
+    assert 0 not in callback.batches[0]["actions"]
 
 
 def test_same_seed_same_result():
@@ -295,7 +392,7 @@ def test_diverging_update_is_refused_and_weights_stay_finite():
     model = Reinforce("MlpPolicy", BanditEnv([1.0, 0.0]), normalize_returns=False, baseline="none", seed=0)
     model.learn(20)
     before = [p.detach().clone() for p in model.policy.parameters()]
-    with pytest.raises(RuntimeError, match=r"Non-finite loss nan .*the update was skipped"):
+    with pytest.raises(RuntimeError, match=r"Non-finite loss nan .*before this update, the weights are unchanged"):
         model.learn(20, callback=CorruptReturns())
     for p, q in zip(before, model.policy.parameters(), strict=True):
         th.testing.assert_close(p, q.detach())

@@ -59,7 +59,7 @@ def test_evaluate_policy_and_learns_cartpole_a_little():
     before, _ = evaluate_policy(model, model.get_env(), n_eval_episodes=20, deterministic=False)
     model.learn(20_000)
     after, _ = evaluate_policy(model, model.get_env(), n_eval_episodes=20, deterministic=False)
-    assert after > 2 * before, (before, after)
+    assert after > 1.5 * before, (before, after)
 
 
 def test_callbacks_eval_checkpoint_progress_bar(tmp_path):
@@ -125,6 +125,21 @@ def test_tensorboard_keys(tmp_path):
     assert expected <= keys, expected - keys
     assert all(event.value == 3 for event in events.Scalars("train/episodes_per_update"))
     assert all(np.isfinite(event.value) for event in events.Scalars("train/policy_gradient_loss"))
+
+
+def test_true_return_statistics_restart_with_a_new_run():
+    env = make_vec_env(
+        "MountainCarContinuous-v0",
+        env_kwargs=dict(max_episode_steps=20),
+        wrapper_class=PotentialShaping,
+        wrapper_kwargs=dict(potential="energy", gamma=0.99),
+    )
+    model = Reinforce("MlpPolicy", env, seed=0, **SMALL)
+    model.ep_true_info_buffer.append(123.0)
+    model.learn(60, reset_num_timesteps=False)
+    assert 123.0 in model.ep_true_info_buffer
+    model.learn(60)  # reset_num_timesteps=True: a new run, as SB3 does with ep_info_buffer
+    assert 123.0 not in model.ep_true_info_buffer and len(model.ep_true_info_buffer) == 3
 
 
 def test_log_interval(tmp_path):

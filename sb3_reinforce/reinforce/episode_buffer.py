@@ -117,9 +117,10 @@ class EpisodeRolloutBuffer:
             info = infos[env_idx]
             truncated = bool(info.get("TimeLimit.truncated", False))
             self._episode_ends[(step, int(env_idx))] = (info.get("terminal_observation"), truncated)
-        self._step_obs.append(obs)
+        # Copies: a VecEnv may reuse its arrays from one step to the next
+        self._step_obs.append({key: np.array(value) for key, value in obs.items()} if isinstance(obs, dict) else np.array(obs))
         self._step_actions.append(actions)
-        self._step_rewards.append(rewards)
+        self._step_rewards.append(np.array(rewards))
         self._step_active.append(active.copy())
         self._step_dones.append(dones & active)
 
@@ -208,6 +209,8 @@ class EpisodeRolloutBuffer:
 
     def get(self) -> EpisodeRolloutSamples:
         """The whole batch, as tensors (REINFORCE takes one gradient step on all of it)."""
+        if not self.finalized:
+            raise RuntimeError("EpisodeRolloutBuffer.get() called before the batch was complete (finalize())")
         return EpisodeRolloutSamples(
             observations=self.obs_to_torch(self.observations),
             actions=self.to_torch(self.actions),

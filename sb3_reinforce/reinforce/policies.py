@@ -26,14 +26,15 @@ def sample_actions(policy: ActorCriticPolicy, obs: PyTorchObs) -> th.Tensor:
     straight from their parameters instead of building ``torch.distributions`` objects, roughly halves the
     cost of the per-step policy call, which bounds the training speed on cheap envs.
     The actions follow exactly the distributions of ``policy.get_distribution(obs)``;
-    gSDE and custom distributions take that generic path.
+    gSDE, other distributions and policy subclasses take that generic path.
 
     :param policy: The actor-critic policy
     :param obs: Observations, already converted to tensors
     :return: The sampled actions, as ``policy.get_distribution(obs).get_actions()`` returns them
     """
     dist = policy.action_dist
-    if policy.use_sde or type(dist) not in _FAST_SAMPLERS:
+    # Subclasses may change how the distribution is built (action masking, custom heads): respect them
+    if type(policy) not in _STOCK_POLICIES or policy.use_sde or type(dist) not in _FAST_SAMPLERS:
         return policy.get_distribution(obs).get_actions()
     features = super(ActorCriticPolicy, policy).extract_features(obs, policy.pi_features_extractor)
     latent_pi = policy.mlp_extractor.forward_actor(features)
@@ -50,6 +51,7 @@ def sample_actions(policy: ActorCriticPolicy, obs: PyTorchObs) -> th.Tensor:
 
 
 _FAST_SAMPLERS = (CategoricalDistribution, MultiCategoricalDistribution, BernoulliDistribution, DiagGaussianDistribution)
+_STOCK_POLICIES = (ActorCriticPolicy, ActorCriticCnnPolicy, MultiInputActorCriticPolicy)
 
 MlpPolicy = ActorCriticPolicy
 CnnPolicy = ActorCriticCnnPolicy

@@ -44,17 +44,21 @@ class Reinforce(OnPolicyAlgorithm):
     and https://spinningup.openai.com/en/latest/algorithms/vpg.html
 
     Each update uses ``n_episodes`` *complete* episodes played by the current policy and takes one gradient
-    step on the surrogate ``-mean_t(log pi(a_t|s_t) * G_t)``, where ``G_t`` is the discounted return
-    (reward-to-go by default), optionally minus a learned baseline ``V(s_t)``. As in most implementations
-    (and in the notebook this package grew from) the ``gamma^t`` factor of the textbook estimator is dropped.
+    step on the surrogate ``-1/N sum_i sum_t log pi(a_t|s_t) * G_t`` (N episodes), where ``G_t`` is the discounted
+    return (reward-to-go by default), optionally minus a learned baseline ``V(s_t)``. The sum over the steps of an
+    episode is averaged over episodes, not steps: the number of steps in a batch depends on the actions, and dividing
+    by it would bias the estimate toward short episodes. As in most implementations the ``gamma^t`` factor of the
+    textbook estimator is dropped. The whole batch goes through the networks at once (memory grows with it).
 
     Episodes are collected across the ``n_envs`` envs of the VecEnv. To keep the batch an unbiased sample of
     episodes, the envs are reset at the start of each rollout, and the batch holds the first ``n_episodes``
     episodes to *start*, each followed to its end, however long. Whether an episode belongs to the batch is
     decided when it starts, before its length is known; stopping as soon as ``n_episodes`` episodes have
     *finished* would over-sample short ones. Envs with no episode left to play keep stepping (a VecEnv steps
-    all its envs) until the last one ends; those steps are discarded but counted in ``num_timesteps``.
-    With ``n_envs=1`` nothing is discarded.
+    all its envs) until the last one ends; those steps are discarded (and left out of the ``rollout/`` episode
+    statistics) but counted in ``num_timesteps``, and they still update ``VecNormalize`` statistics.
+    With ``n_envs=1`` nothing is discarded. The mid-episode reset needs ``Monitor(allow_early_resets=True)``,
+    SB3's default. SB3's ``n_steps`` is not used: ``n_episodes`` sets the size of a rollout.
 
     An episode cut by a time limit (``TimeLimit.truncated``) is not a termination: with a value baseline its
     return is bootstrapped with the critic's ``V(s_T)`` (``bootstrap_truncated=True``), but only once the critic
@@ -294,9 +298,14 @@ class Reinforce(OnPolicyAlgorithm):
             # Give access to local variables
             callback.update_locals(locals())
             if not callback.on_step():
+                # Training stops mid-episode: make the next rollout start from a reset, never from a stale observation
+                self._last_obs = new_obs  # type: ignore[assignment]
+                self._last_episode_starts = np.zeros(env.num_envs, dtype=bool)
                 return False
 
-            self._update_info_buffer(infos, dones)
+            # Episode statistics only from the batch: the discarded episodes that finish are biased toward short ones
+            batch_envs = np.flatnonzero(active)
+            self._update_info_buffer([infos[idx] for idx in batch_envs], dones[batch_envs])
             self._check_finite(rewards, new_obs, active)
 
             rollout_buffer.add(self._last_obs, actions, rewards, active, dones, infos)  # type: ignore[arg-type]
@@ -375,8 +384,10 @@ class Reinforce(OnPolicyAlgorithm):
         if self.normalize_returns and len(weights) > 1:
             weights = (weights - weights.mean()) / (weights.std() + 1e-8)
 
-        # Policy gradient loss: its gradient is the REINFORCE estimator -mean_t(G_t * grad log pi(a_t|s_t))
-        policy_loss = -(weights * log_prob).mean()
+        # Policy gradient loss: its gradient is the REINFORCE estimator, averaged over episodes,
+        # -1/N sum_i sum_t G_t grad log pi(a_t|s_t). Dividing by the number of steps instead would weigh each
+        # batch by 1/(total length), a random quantity tied to the returns: a bias toward short episodes.
+        policy_loss = -(weights * log_prob).sum() / self.rollout_buffer.n_episodes
 
         # Entropy loss favor exploration
         if entropy is None:
@@ -392,10 +403,11 @@ class Reinforce(OnPolicyAlgorithm):
             loss = loss + self.vf_coef * value_loss
 
         if not th.isfinite(loss):
-            # Refuse the step rather than write NaN into the weights (and into the next checkpoint)
+            # Stop before the step rather than write NaN into the weights (and into the next checkpoint)
             raise RuntimeError(
-                f"Non-finite loss {loss.item()} (policy_gradient_loss={policy_loss.item()}): the update was skipped. "
-                f"Lower the learning rate (now {self.policy.optimizer.param_groups[0]['lr']}) or check the env's rewards."
+                f"Non-finite loss {loss.item()} (policy_gradient_loss={policy_loss.item()}): training stopped before "
+                f"this update, the weights are unchanged. Lower the learning rate "
+                f"(now {self.policy.optimizer.param_groups[0]['lr']}) or check the env's rewards."
             )
 
         # Optimization step
@@ -435,6 +447,19 @@ class Reinforce(OnPolicyAlgorithm):
         if len(self.ep_true_info_buffer) > 0:
             self.logger.record("rollout/ep_true_rew_mean", safe_mean(list(self.ep_true_info_buffer)))
         super().dump_logs(iteration)
+
+    def _setup_learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        reset_num_timesteps: bool = True,
+        tb_log_name: str = "run",
+        progress_bar: bool = False,
+    ) -> tuple[int, BaseCallback]:
+        if reset_num_timesteps:
+            # Like SB3's ep_info_buffer: a fresh run starts with fresh statistics
+            self.ep_true_info_buffer = deque(maxlen=self._stats_window_size)
+        return super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "ep_true_info_buffer"]

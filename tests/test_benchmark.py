@@ -1,0 +1,213 @@
+"""Tests of the benchmark grid (``python -m sb3_reinforce.benchmark``): outputs, resume, failures, arguments."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3.common.running_mean_std import RunningMeanStd
+from stable_baselines3.common.vec_env import VecNormalize
+
+from sb3_reinforce import benchmark
+from sb3_reinforce.benchmark import (
+    ZOO_HYPERPARAMS,
+    LinearSchedule,
+    RunTask,
+    algo_config,
+    main,
+    parse_overrides,
+    steps_to_threshold,
+    sync_normalization,
+)
+from sb3_reinforce.presets import PRESETS
+from sb3_reinforce.wrappers import BernoulliToContinuous, PotentialShaping
+
+CARTPOLE = "CartPole-v1"
+MCC = "MountainCarContinuous-v0"
+TINY = ["--envs", CARTPOLE, "--timesteps", "300", "--eval-freq", "100", "--eval-episodes", "2", "--final-episodes", "2"]
+TINY += ["--workers", "2"]
+
+
+@pytest.fixture(scope="module")
+def tiny_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2 algorithms x 1 env x 2 seeds grid of 300 steps, run once for the tests that read its outputs."""
+    out = tmp_path_factory.mktemp("grid")
+    assert main(["--algos", "reinforce", "a2c", "--seeds", "2", *TINY, "--out", str(out)]) == 0
+    return out
+
+
+def test_tiny_grid_outputs(tiny_grid: Path) -> None:
+    runs = sorted(path.name for path in (tiny_grid / "runs").glob("*.json"))
+    assert runs == [f"{algo}__CartPole-v1__seed{seed}.json" for algo in ("a2c", "reinforce") for seed in (0, 1)]
+
+    with open(tiny_grid / "evaluations.csv") as csv_file:
+        rows = list(csv.DictReader(csv_file))
+    assert {(row["algo"], row["seed"]) for row in rows} == {(a, s) for a in ("a2c", "reinforce") for s in ("0", "1")}
+    periodic = [row for row in rows if row["kind"] == "periodic" and row["algo"] == "reinforce" and row["seed"] == "0"]
+    # Step 0, every 100 steps below the budget, and the end of training (recorded with target = budget)
+    assert [int(row["target"]) for row in periodic] == [0, 100, 200, 300]
+    assert all(int(row["n_episodes"]) == 2 for row in periodic)
+    finals = [row for row in rows if row["kind"] == "final"]
+    assert len(finals) == 4 and all(int(row["n_episodes"]) == 2 for row in finals)
+    assert len(json.loads((tiny_grid / "evaluations.json").read_text())) == len(rows)
+
+    record = json.loads((tiny_grid / "runs" / "reinforce__CartPole-v1__seed0.json").read_text())
+    assert record["status"] == "ok" and record["num_timesteps"] >= 300
+    assert record["fps"] > 0 and record["train_time"] > 0 and record["wall_time"] >= record["train_time"]
+    assert record["config"]["actions"] == "discrete" and record["threshold"] == 475.0
+
+    table = (tiny_grid / "table.md").read_text()
+    assert "| CartPole-v1 | reinforce | discrete | 1 | 300 |" in table
+    assert "| CartPole-v1 | a2c | discrete | 8 | 300 |" in table
+    assert "x a2c" in table  # the speed ratio column
+    assert (tiny_grid / "curves_CartPole-v1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    summary = json.loads((tiny_grid / "summary.json").read_text())
+    assert [(row["algo"], row["n_ok"]) for row in summary] == [("reinforce", 2), ("a2c", 2)]
+
+
+def test_report_only(tiny_grid: Path) -> None:
+    table = (tiny_grid / "table.md").read_text()
+    (tiny_grid / "table.md").unlink()
+    (tiny_grid / "curves_CartPole-v1.png").unlink()
+    assert main(["--report-only", "--out", str(tiny_grid)]) == 0
+    assert (tiny_grid / "table.md").read_text() == table  # the command comes back from grid.json
+    assert "Command: `python -m sb3_reinforce.benchmark --algos reinforce a2c --envs CartPole-v1 --seeds 2 " in table
+    assert (tiny_grid / "curves_CartPole-v1.png").exists()
+
+
+def test_rerun_skips_finished_runs_and_reports_failures(tiny_grid: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = {path.name: path.stat().st_mtime_ns for path in (tiny_grid / "runs").glob("*.json")}
+    capsys.readouterr()
+    # The same grid, plus a PPO run with an invalid hyperparameter (the test hook: --hyperparams)
+    argv = ["--algos", "reinforce", "a2c", "ppo", *TINY, "--out", str(tiny_grid)]
+    assert main([*argv, "--hyperparams", "ppo:n_steps=-5", "--seeds", "0", "1"]) == 1
+    output = capsys.readouterr().out
+    assert "6 runs: 4 already finished (skipped), 2 to run" in output
+    assert "ppo CartPole-v1 seed 0: FAILED" in output
+    after = {path.name: path.stat().st_mtime_ns for path in (tiny_grid / "runs").glob("*.json")}
+    assert all(after[name] == mtime for name, mtime in before.items())
+
+    record = json.loads((tiny_grid / "runs" / "ppo__CartPole-v1__seed1.json").read_text())
+    assert record["status"] == "failed" and "n_steps" in record["traceback"]
+    assert record["config"]["hyperparams"]["n_steps"] == -5
+    table = (tiny_grid / "table.md").read_text()
+    assert "| CartPole-v1 | ppo | discrete | 8 | 300 | 0/2 |" in table and "2 failed (seed 0: " in table
+    assert "| CartPole-v1 | reinforce | discrete | 1 | 300 | " in table  # the finished runs are still reported
+
+    # --force runs a finished run again
+    assert main(["--algos", "a2c", *TINY, "--seeds", "0", "0", "--out", str(tiny_grid), "--force"]) == 0
+    assert "1 runs: 0 already finished (skipped), 1 to run" in capsys.readouterr().out
+    assert (tiny_grid / "runs" / "a2c__CartPole-v1__seed0.json").stat().st_mtime_ns > before["a2c__CartPole-v1__seed0.json"]
+
+
+def test_not_applicable_row(tmp_path: Path) -> None:
+    assert main(["--algos", "sac", "--envs", CARTPOLE, "--seeds", "1", "--out", str(tmp_path)]) == 0
+    record = json.loads((tmp_path / "runs" / "sac__CartPole-v1__na.json").read_text())
+    assert record["status"] == "n/a" and "Box" in record["error"]
+    assert "| CartPole-v1 | sac | discrete | 1 | 100k | — |" in (tmp_path / "table.md").read_text()
+    assert "n/a: SAC needs a Box action space" in (tmp_path / "table.md").read_text()
+
+
+def test_unknown_env_or_algo_exit_code_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--envs", "CartPol-v1", "--out", str(tmp_path)]) == 2
+    assert "unknown env id(s): CartPol-v1 (did you mean CartPole-v1?)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--algos", "dqn", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert main(["--hyperparams", "ppo-learning_rate=1", "--out", str(tmp_path)]) == 2
+    assert not (tmp_path / "runs").exists()
+
+
+def test_module_entry_point_exit_code_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sb3_reinforce.benchmark", "--envs", "NoSuchEnv-v0", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "unknown env id(s): NoSuchEnv-v0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "rewards, expected",
+    [
+        ([0.0, 95.0, 80.0, 91.0], (10, 30)),
+        ([0.0, 95.0, 91.0, 90.0], (10, 10)),
+        ([0.0, 10.0, 20.0, 30.0], (None, None)),
+        ([95.0, 80.0, 85.0, 89.9], (0, None)),
+    ],
+)
+def test_steps_to_threshold(rewards: list[float], expected: tuple[int | None, int | None]) -> None:
+    assert steps_to_threshold([0, 10, 20, 30], rewards, 90.0) == expected
+    assert steps_to_threshold([0, 10, 20, 30], rewards, None) == (None, None)
+
+
+def test_algo_configs() -> None:
+    box, discrete = gym.spaces.Box(-1.0, 1.0, (1,)), gym.spaces.Discrete(2)
+    reinforce_mcc = algo_config("reinforce", MCC, box)
+    assert reinforce_mcc.setup == PRESETS["solved"].setup and reinforce_mcc.hyperparams == PRESETS["solved"].hyperparams
+    assert reinforce_mcc.actions(box) == "bernoulli ±1" and reinforce_mcc.timesteps == 100_000
+    reinforce_cartpole = algo_config("reinforce", CARTPOLE, discrete)
+    assert reinforce_cartpole.hyperparams == {} and reinforce_cartpole.n_envs == 1 and reinforce_cartpole.normalize is None
+
+    ppo_mcc = algo_config("ppo", MCC, box)
+    assert ppo_mcc.actions(box) == "continuous" and ppo_mcc.timesteps == 20_000 and ppo_mcc.n_envs == 1
+    assert ppo_mcc.normalize == dict(norm_obs=True, norm_reward=True, gamma=0.9999)
+    assert algo_config("sac", MCC, box).timesteps == 50_000
+    assert algo_config("a2c", CARTPOLE, discrete).timesteps == 100_000  # a common budget, not the zoo's 500k
+    assert algo_config("a2c", MCC, box).normalize == dict(norm_obs=True, norm_reward=True)
+    assert algo_config("sac", CARTPOLE, discrete).unsupported is not None
+    assert algo_config("ppo", "Acrobot-v1", discrete, timesteps=123).hyperparams == {}
+    assert algo_config("ppo", "Acrobot-v1", discrete, timesteps=123).timesteps == 123
+
+    kwargs = benchmark._constructor_kwargs(algo_config("ppo", CARTPOLE, discrete))
+    assert isinstance(kwargs["learning_rate"], LinearSchedule) and kwargs["learning_rate"](0.25) == pytest.approx(0.00025)
+    assert parse_overrides(["a2c:policy_kwargs=dict(net_arch=[8], ortho_init=False)", "a2c:ent_coef=0.01"]) == {
+        "a2c": {"policy_kwargs": {"net_arch": [8], "ortho_init": False}, "ent_coef": 0.01}
+    }
+
+
+def test_eval_env_true_reward_and_frozen_normalization() -> None:
+    config = algo_config("reinforce", MCC, gym.spaces.Box(-1.0, 1.0, (1,)))
+    train_env, eval_env = benchmark._build_envs(config, seed=0, n_eval_envs=2)
+    assert isinstance(train_env, VecNormalize) and isinstance(eval_env, VecNormalize)
+    assert not eval_env.training and not eval_env.norm_reward and not train_env.norm_reward
+    train_inner, eval_inner = train_env.venv.envs[0], eval_env.venv.envs[0]  # type: ignore[attr-defined]
+    # Same action interface; shaping and the 200-step limit only in training
+    assert isinstance(eval_inner, BernoulliToContinuous) and isinstance(train_inner.env, BernoulliToContinuous)
+    assert isinstance(train_inner, PotentialShaping)
+    assert train_inner.spec is not None and eval_inner.spec is not None
+    assert train_inner.spec.max_episode_steps == 200 and eval_inner.spec.max_episode_steps == 999
+    train_env.reset()
+    for _ in range(20):
+        train_env.step(np.ones((1, 1), dtype=np.int8))
+    sync_normalization(train_env, eval_env)
+    eval_rms, train_rms = eval_env.obs_rms, train_env.obs_rms
+    assert isinstance(eval_rms, RunningMeanStd) and isinstance(train_rms, RunningMeanStd)
+    np.testing.assert_allclose(eval_rms.mean, train_rms.mean)
+    assert eval_rms is not train_rms and train_rms.count > 1
+
+
+def test_zoo_table_matches_installed_rl_zoo3() -> None:
+    spec = importlib.util.find_spec("rl_zoo3")
+    if spec is None or spec.origin is None:
+        pytest.skip("rl_zoo3 is not installed")
+    yaml = pytest.importorskip("yaml")
+    folder = Path(spec.origin).parent / "hyperparams"
+    for (algo, env_id), ours in ZOO_HYPERPARAMS.items():
+        theirs = yaml.safe_load((folder / f"{algo}.yml").read_text())[env_id]
+        if isinstance(theirs.get("policy_kwargs"), str):
+            theirs["policy_kwargs"] = eval(theirs["policy_kwargs"], {"__builtins__": {}, "dict": dict})
+        assert ours == theirs, (algo, env_id)
+
+
+def test_run_task_key_is_file_safe() -> None:
+    assert RunTask("ppo", "ALE/Pong-v5", 3).key == "ppo__ALE_Pong-v5__seed3"
