@@ -64,6 +64,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
+from sb3_reinforce.common.arguments import non_negative_int, positive_int
 from sb3_reinforce.presets import PRESETS, EnvSetup, make_env, normalize, resolve_policy_kwargs
 from sb3_reinforce.reinforce import Reinforce
 
@@ -970,26 +971,6 @@ def write_report(out_dir: Path, env_order: Sequence[str] = DEFAULT_ENVS, command
 # -- Command line -----------------------------------------------------------------------------------------------------
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = float(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from error
-    if not value.is_integer() or value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return int(value)
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from error
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     Add the benchmark's options to ``parser`` (the ``benchmark`` sub-command of ``python -m sb3_reinforce``).
@@ -1001,21 +982,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds",
         nargs="+",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=[3],
         metavar="N",
         help="One number N: seeds 0..N-1; several numbers: those seeds (one seed S alone: --seeds S S)",
     )
     parser.add_argument(
-        "--timesteps", type=_positive_int, default=None, help="Training budget of every run (None: per algorithm and env)"
+        "--timesteps", type=positive_int, default=None, help="Training budget of every run (None: per algorithm and env)"
     )
     parser.add_argument(
-        "--workers", type=_positive_int, default=os.cpu_count() or 1, help="Runs in parallel; defaults to the CPU count"
+        "--workers", type=positive_int, default=os.cpu_count() or 1, help="Runs in parallel; defaults to the CPU count"
     )
     parser.add_argument("--out", default="benchmark_results", help="Output folder")
-    parser.add_argument("--eval-freq", type=_positive_int, default=5000, help="Evaluate every N env steps")
-    parser.add_argument("--eval-episodes", type=_positive_int, default=10, help="Episodes per evaluation")
-    parser.add_argument("--final-episodes", type=_positive_int, default=100, help="Episodes of the final evaluation")
+    parser.add_argument("--eval-freq", type=positive_int, default=5000, help="Evaluate every N env steps")
+    parser.add_argument("--eval-episodes", type=positive_int, default=10, help="Episodes per evaluation")
+    parser.add_argument("--final-episodes", type=positive_int, default=100, help="Episodes of the final evaluation")
     parser.add_argument(
         "--hyperparams",
         nargs="+",

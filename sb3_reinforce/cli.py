@@ -45,6 +45,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 import sb3_reinforce
 from sb3_reinforce import presets
+from sb3_reinforce.common.arguments import non_negative_int, positive_int
 from sb3_reinforce.presets import ACTION_INTERFACES, PRESETS, SHAPINGS, EnvSetup
 from sb3_reinforce.reinforce import Reinforce
 
@@ -798,31 +799,11 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefa
     pass
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
-
-
 def _add_model_arguments(parser: argparse.ArgumentParser, episodes: int) -> None:
     parser.add_argument(
         "--model", required=True, help="saved model P or P.zip (P.json and P_vecnormalize.pkl are read beside it)"
     )
-    parser.add_argument("--episodes", type=_positive_int, default=episodes, help="number of episodes")
+    parser.add_argument("--episodes", type=positive_int, default=episodes, help="number of episodes")
     parser.add_argument("--seed", type=int, default=DEFAULT_EVAL_SEED, help="seed of the evaluation env")
     parser.add_argument("--stochastic", action="store_true", help="sample actions instead of the deterministic policy")
 
@@ -850,17 +831,17 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--env", default=None, help="Gymnasium env id (default: the preset's env)")
     tr.add_argument("--algo", choices=list(ALGOS), default="reinforce", help="algorithm")
     tr.add_argument(
-        "--timesteps", type=_positive_int, default=None, help="training budget in env steps (default: the preset's)"
+        "--timesteps", type=positive_int, default=None, help="training budget in env steps (default: the preset's)"
     )
     tr.add_argument("--seed", type=int, default=0, help="seed of the algorithm and the training envs")
-    tr.add_argument("--n-envs", type=_positive_int, default=None, help="number of training envs (default: the preset's)")
+    tr.add_argument("--n-envs", type=positive_int, default=None, help="number of training envs (default: the preset's)")
     tr.add_argument(
         "--actions", choices=ACTION_INTERFACES, default=None, help="bernoulli wraps a Box env in BernoulliToContinuous"
     )
     tr.add_argument(
         "--shaping", choices=SHAPINGS, default=None, help="training reward: seed = notebook's 0.1*x^2, energy = potential"
     )
-    tr.add_argument("--max-episode-steps", type=_positive_int, default=None, help="time limit of training episodes")
+    tr.add_argument("--max-episode-steps", type=positive_int, default=None, help="time limit of training episodes")
     tr.add_argument(
         "--normalize-obs", action=argparse.BooleanOptionalAction, default=None, help="normalize observations (VecNormalize)"
     )
@@ -876,12 +857,10 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--tensorboard-log", default=None, help="TensorBoard folder (true and shaped returns, losses)")
     tr.add_argument("--save-path", default=None, help="save to P.zip, P.json, P_vecnormalize.pkl (default: models/<run name>)")
     tr.add_argument("--no-save", action="store_true", help="do not save the model")
-    tr.add_argument(
-        "--eval-episodes", type=_non_negative_int, default=100, help="episodes of the final true-reward evaluation"
-    )
+    tr.add_argument("--eval-episodes", type=non_negative_int, default=100, help="episodes of the final true-reward evaluation")
     tr.add_argument("--eval-seed", type=int, default=DEFAULT_EVAL_SEED, help="seed of the evaluation env")
-    tr.add_argument("--eval-freq", type=_non_negative_int, default=0, help="evaluate every N steps during training (0: never)")
-    tr.add_argument("--eval-freq-episodes", type=_positive_int, default=10, help="episodes of each periodic evaluation")
+    tr.add_argument("--eval-freq", type=non_negative_int, default=0, help="evaluate every N steps during training (0: never)")
+    tr.add_argument("--eval-freq-episodes", type=positive_int, default=10, help="episodes of each periodic evaluation")
     tr.add_argument("--no-progress-bar", action="store_true", help="hide the progress bar (CI logs)")
     tr.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0, help="SB3 verbosity (1: log tables)")
     tr.add_argument("--device", default="auto", help="torch device")
@@ -905,10 +884,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec = sub.add_parser("record", help="render a saved model to a GIF or MP4", formatter_class=_HelpFormatter)
     _add_model_arguments(rec, episodes=1)
     rec.add_argument("--output", required=True, help="video file: .gif or .mp4 (mp4 needs imageio-ffmpeg)")
-    rec.add_argument("--frame-skip", type=_positive_int, default=1, help="keep one frame in N (smaller files)")
+    rec.add_argument("--frame-skip", type=positive_int, default=1, help="keep one frame in N (smaller files)")
     rec.add_argument("--fps", type=float, default=None, help="frame rate (default: the env's, divided by --frame-skip)")
     rec.add_argument("--scale", type=float, default=1.0, help="resize frames by this factor")
-    rec.add_argument("--max-frames", type=_positive_int, default=None, help="stop after N frames")
+    rec.add_argument("--max-frames", type=positive_int, default=None, help="stop after N frames")
     rec.add_argument("--snapshot", default=None, help="also save one frame as an image (e.g. frame.png)")
     rec.add_argument("--snapshot-index", type=int, default=None, help="frame saved by --snapshot (default: mid first episode)")
 

@@ -48,6 +48,13 @@ def linear_policy_params(model: Reinforce) -> tuple[np.ndarray, np.ndarray]:
     return action_net.weight.detach().numpy().copy(), action_net.bias.detach().numpy().copy()
 
 
+def one_sgd_step_model(env, **kwargs) -> Reinforce:
+    """A linear policy trained by plain SGD (lr 1, no clipping): one update moves the weights by minus the gradient."""
+    kwargs = {"learning_rate": 1.0, "baseline": "none", "normalize_returns": False, "max_grad_norm": 1e9, **kwargs}
+    policy_kwargs = dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={})
+    return Reinforce("MlpPolicy", env, policy_kwargs=policy_kwargs, **kwargs)
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
     exp = np.exp(logits - logits.max())
     return exp / exp.sum()
@@ -61,17 +68,7 @@ def test_gradient_matches_hand_computed_reinforce_gradient(normalize_returns: bo
     -mean_i(G_i (onehot(a_i) - pi)). One plain SGD step (lr 1, no clipping) must move b (and W) by minus that.
     """
     rewards = np.array([1.0, -0.5, 2.0])
-    model = Reinforce(
-        "MlpPolicy",
-        BanditEnv(rewards),
-        learning_rate=1.0,
-        n_episodes=16,
-        baseline="none",
-        normalize_returns=normalize_returns,
-        max_grad_norm=1e9,
-        policy_kwargs=dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={}),
-        seed=3,
-    )
+    model = one_sgd_step_model(BanditEnv(rewards), n_episodes=16, normalize_returns=normalize_returns, seed=3)
     weight, bias = linear_policy_params(model)
     callback = RecordBatchCallback()
     model.learn(1, callback=callback)  # smaller than one rollout: still one full update
@@ -101,18 +98,7 @@ def test_gradient_bernoulli_two_step_reward_to_go():
             super().__init__(rewards=(1.0, 3.0))
             self.action_space = spaces.MultiBinary(1)
 
-    model = Reinforce(
-        "MlpPolicy",
-        TwoStepBinaryEnv(),
-        learning_rate=1.0,
-        n_episodes=4,
-        gamma=0.5,
-        baseline="none",
-        normalize_returns=False,
-        max_grad_norm=1e9,
-        policy_kwargs=dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={}),
-        seed=1,
-    )
+    model = one_sgd_step_model(TwoStepBinaryEnv(), n_episodes=4, gamma=0.5, seed=1)
     weight, bias = linear_policy_params(model)
     callback = RecordBatchCallback()
     model.learn(1, callback=callback)
@@ -153,18 +139,7 @@ def test_gradient_is_averaged_over_episodes_not_steps():
     Averaging over the steps instead would divide by the batch's total length, which depends on the actions taken,
     and push toward the short episode here although the long one pays more.
     """
-    model = Reinforce(
-        "MlpPolicy",
-        ShortOrLongEnv(),
-        learning_rate=1.0,
-        n_episodes=6,
-        gamma=1.0,
-        baseline="none",
-        normalize_returns=False,
-        max_grad_norm=1e9,
-        policy_kwargs=dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={}),
-        seed=2,
-    )
+    model = one_sgd_step_model(ShortOrLongEnv(), n_episodes=6, gamma=1.0, seed=2)
     weight, bias = linear_policy_params(model)
     callback = RecordBatchCallback()
     model.learn(1, callback=callback)
