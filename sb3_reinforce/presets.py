@@ -162,7 +162,7 @@ PRESETS: dict[str, Preset] = {
         description="The fixed recipe: -1/+1 Bernoulli actions, energy potential shaping, value baseline",
         setup=EnvSetup(MOUNTAIN_CAR, actions="bernoulli", shaping="energy", max_episode_steps=200, normalize_obs=True),
         hyperparams=dict(
-            learning_rate=3e-3,
+            learning_rate=5e-3,
             n_episodes=10,
             gamma=0.99,
             baseline="value",
