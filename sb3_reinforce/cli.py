@@ -41,7 +41,7 @@ from stable_baselines3 import A2C, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList, EvalCallback
 from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize, sync_envs_normalization
 
 import sb3_reinforce
 from sb3_reinforce import presets
@@ -520,8 +520,7 @@ def train(
     result = None
     if eval_episodes > 0 and not interrupted:
         eval_env = make_eval_env(config, seed=eval_seed)
-        if isinstance(eval_env, VecNormalize) and isinstance(env, VecNormalize):
-            eval_env.obs_rms = env.obs_rms
+        sync_envs_normalization(env, eval_env)
         result = evaluate_model(model, eval_env, eval_episodes, config.env_id)
         eval_env.close()
 

@@ -9,7 +9,6 @@ always scored on the real one. The CLI (``python -m sb3_reinforce``) and the ben
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,9 +126,6 @@ class Preset:
     hyperparams: dict[str, Any] = field(default_factory=dict)
     timesteps: int = 100_000
     n_envs: int = 1
-
-    def replace(self, **changes: Any) -> Preset:
-        return dataclasses.replace(self, **changes)
 
 
 def notebook_policy_kwargs() -> dict[str, Any]:
