@@ -13,6 +13,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sb3_reinforce import Reinforce
+from sb3_reinforce.common.callbacks import TrueReturnLogger
 from sb3_reinforce.wrappers import PotentialShaping
 
 SMALL = dict(n_episodes=3, policy_kwargs=dict(net_arch=[16]))
@@ -100,7 +101,7 @@ def test_tensorboard_keys(tmp_path):
         wrapper_kwargs=dict(potential="energy", gamma=0.99),
     )
     model = Reinforce("MlpPolicy", env, baseline="value", tensorboard_log=str(tmp_path), seed=0, **SMALL)
-    model.learn(600, log_interval=1)
+    model.learn(600, log_interval=1, callback=TrueReturnLogger())
     [run_dir] = glob.glob(str(tmp_path / "Reinforce_*"))
     assert os.path.basename(run_dir) == "Reinforce_1"
     events = EventAccumulator(run_dir)
@@ -125,21 +126,6 @@ def test_tensorboard_keys(tmp_path):
     assert expected <= keys, expected - keys
     assert all(event.value == 3 for event in events.Scalars("train/episodes_per_update"))
     assert all(np.isfinite(event.value) for event in events.Scalars("train/policy_gradient_loss"))
-
-
-def test_true_return_statistics_restart_with_a_new_run():
-    env = make_vec_env(
-        "MountainCarContinuous-v0",
-        env_kwargs=dict(max_episode_steps=20),
-        wrapper_class=PotentialShaping,
-        wrapper_kwargs=dict(potential="energy", gamma=0.99),
-    )
-    model = Reinforce("MlpPolicy", env, seed=0, **SMALL)
-    model.ep_true_info_buffer.append(123.0)
-    model.learn(60, reset_num_timesteps=False)
-    assert 123.0 in model.ep_true_info_buffer
-    model.learn(60)  # reset_num_timesteps=True: a new run, as SB3 does with ep_info_buffer
-    assert 123.0 not in model.ep_true_info_buffer and len(model.ep_true_info_buffer) == 3
 
 
 def test_log_interval(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -12,13 +11,12 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import explained_variance, obs_as_tensor, safe_mean
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
 from sb3_reinforce.reinforce.episode_buffer import EpisodeRolloutBuffer, _stack
 from sb3_reinforce.reinforce.policies import sample_actions
-from sb3_reinforce.wrappers.reward_shaping import TRUE_EPISODE_KEY
 
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
@@ -232,7 +230,6 @@ class Reinforce(OnPolicyAlgorithm):
         )
         self.policy = self.policy.to(self.device)
         self._maybe_recommend_cpu()
-        self.ep_true_info_buffer: deque[float] = deque(maxlen=self._stats_window_size)
 
     @property
     def _critic_is_trained(self) -> bool:
@@ -434,35 +431,6 @@ class Reinforce(OnPolicyAlgorithm):
             self.logger.record("train/explained_variance", explained_variance(buffer.values, buffer.returns))
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
-
-    def _update_info_buffer(self, infos: list[dict[str, Any]], dones: np.ndarray | None = None) -> None:
-        super()._update_info_buffer(infos, dones)
-        # Reward-shaping wrappers report the env's own (true) return of each finished episode
-        for info in infos:
-            true_episode = info.get(TRUE_EPISODE_KEY)
-            if true_episode is not None:
-                self.ep_true_info_buffer.append(float(true_episode["r"]))
-
-    def dump_logs(self, iteration: int = 0) -> None:
-        if len(self.ep_true_info_buffer) > 0:
-            self.logger.record("rollout/ep_true_rew_mean", safe_mean(list(self.ep_true_info_buffer)))
-        super().dump_logs(iteration)
-
-    def _setup_learn(
-        self,
-        total_timesteps: int,
-        callback: MaybeCallback = None,
-        reset_num_timesteps: bool = True,
-        tb_log_name: str = "run",
-        progress_bar: bool = False,
-    ) -> tuple[int, BaseCallback]:
-        if reset_num_timesteps:
-            # Like SB3's ep_info_buffer: a fresh run starts with fresh statistics
-            self.ep_true_info_buffer = deque(maxlen=self._stats_window_size)
-        return super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "ep_true_info_buffer"]
 
     def learn(
         self: SelfReinforce,
