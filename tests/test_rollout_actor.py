@@ -111,7 +111,7 @@ def test_numpy_actor_has_the_policy_distribution(space: str, use_sde: bool, n_ob
     expected, got = distribution_params(model, observations), actor_params(model, actor, observations)
     assert expected.keys() == got.keys()
     for key in expected:
-        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-5, err_msg=key)
 
 
 @pytest.mark.parametrize("activation_fn", [th.nn.Tanh, th.nn.ReLU, th.nn.ELU, th.nn.LeakyReLU, th.nn.Sigmoid, th.nn.Identity])
@@ -125,12 +125,12 @@ def test_numpy_actor_activations_and_squashed_gsde(activation_fn, squash_output:
     observations = np.stack([model.observation_space.sample() for _ in range(32)])
     expected, got = distribution_params(model, observations), actor_params(model, actor, observations)
     for key in expected:
-        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-5, err_msg=key)
     if squash_output:  # gSDE actions: tanh(mean + noise), as the policy's own sample()
         obs, _ = model.policy.obs_to_tensor(observations)
         with th.no_grad():
             reference = model.policy.get_distribution(obs).get_actions().numpy()
-        np.testing.assert_allclose(actor.sample(observations), reference, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(actor.sample(observations), reference, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("discrete_obs", [True, False])
@@ -165,7 +165,7 @@ def test_torch_actor_has_the_policy_distribution(policy: str, env: str):
     samples = [model.observation_space.sample() for _ in range(8)]  # channel-first, as VecTransposeImage gives them
     observations = {k: np.stack([s[k] for s in samples]) for k in samples[0]} if env == "dict" else np.stack(samples)
     expected, got = distribution_params(model, observations), actor_params(model, actor, observations)
-    np.testing.assert_allclose(got["probs"], expected["probs"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["probs"], expected["probs"], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("space", list(ENVS))

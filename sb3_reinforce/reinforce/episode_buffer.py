@@ -18,7 +18,13 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import BaseBuffer
 from stable_baselines3.common.type_aliases import PyTorchObs
 
-from sb3_reinforce.common.returns import discounted_returns, episode_returns, gae_advantages
+from sb3_reinforce.common.returns import (
+    discounted_returns,
+    episode_returns,
+    gae_advantages,
+    group_advantages,
+    leave_one_out_advantages,
+)
 
 Observation = np.ndarray | dict[str, np.ndarray]
 
@@ -118,8 +124,8 @@ class EpisodeRolloutBuffer(BaseBuffer):
     def reset(self) -> None:
         """Forget every step; start a new batch (the arrays are kept)."""
         super().reset()
-        # (step index, env index) -> (observation after the last step, truncated?)
-        self._episode_ends: dict[tuple[int, int], tuple[Observation | None, bool]] = {}
+        # (step index, env index) -> (observation after the last step, truncated?, group label)
+        self._episode_ends: dict[tuple[int, int], tuple[Observation | None, bool, int]] = {}
         self.finalized = False
 
     def add(  # type: ignore[override]
@@ -149,9 +155,9 @@ class EpisodeRolloutBuffer(BaseBuffer):
         self._dones[pos] = dones & active
         self.pos += 1
 
-    def end_episode(self, env_idx: int, terminal_obs: Observation | None, truncated: bool) -> None:
-        """Record how the batch episode of ``env_idx`` ended at the last step added."""
-        self._episode_ends[(self.pos - 1, int(env_idx))] = (terminal_obs, truncated)
+    def end_episode(self, env_idx: int, terminal_obs: Observation | None, truncated: bool, group: int = -1) -> None:
+        """Record how the batch episode of ``env_idx`` ended at the last step added (and its group, if any)."""
+        self._episode_ends[(self.pos - 1, int(env_idx))] = (terminal_obs, truncated, group)
 
     def finalize(self) -> None:
         """Lay out the recorded episodes flat, env by env and episode after episode."""
@@ -168,9 +174,10 @@ class EpisodeRolloutBuffer(BaseBuffer):
         self.episode_starts = np.r_[0, ends[:-1]]
         self.episode_slices = [slice(start, end) for start, end in zip(self.episode_starts, ends, strict=True)]
         episode_ends = [self._episode_ends[(int(steps[end - 1]), int(envs[end - 1]))] for end in ends]
-        self.truncated = np.array([truncated for _, truncated in episode_ends], dtype=bool)
+        self.truncated = np.array([truncated for _, truncated, _ in episode_ends], dtype=bool)
+        self.episode_groups = np.array([group for _, _, group in episode_ends], dtype=np.int64)
         # VecEnvs always report the terminal observation of an episode that ended
-        terminal = [obs for obs, truncated in episode_ends if truncated and obs is not None]
+        terminal = [obs for obs, truncated, _ in episode_ends if truncated and obs is not None]
         self.terminal_observations: Observation | None = None
         if terminal:
             if isinstance(terminal[0], dict):
@@ -202,18 +209,28 @@ class EpisodeRolloutBuffer(BaseBuffer):
         values: np.ndarray | None,
         bootstrap_values: np.ndarray | None,
         reward_to_go: bool = True,
+        baseline: str = "none",
+        return_baseline: float = 0.0,
+        normalize_groups: bool = True,
     ) -> None:
         """
-        Compute the policy-gradient weights (``advantages``) and the critic's targets (``returns``).
+        Compute the policy-gradient weights (``advantages``) and the returns (the critic's targets).
 
-        :param values: The critic's ``V(s_t)`` for every step of the batch (value baseline), or None
-            (no baseline: the weights are the returns themselves)
+        :param values: The critic's ``V(s_t)`` for every step of the batch (``baseline="value"`` only), else None
         :param bootstrap_values: ``V(s_T)`` of the last state of each truncated episode, in episode order,
             or None to treat truncated episodes as terminal
         :param reward_to_go: Use the reward-to-go ``G_t`` (True) or the whole-episode return ``G_0`` (False);
-            only without a value baseline
+            not with a value baseline
+        :param baseline: ``"none"``: the weights are the returns; ``"mean"``: the returns minus ``return_baseline``;
+            ``"leave_one_out"``: minus the mean of the other episodes' returns
+            (:func:`~sb3_reinforce.common.returns.leave_one_out_advantages`); ``"group"``: compared within each group
+            (:func:`~sb3_reinforce.common.returns.group_advantages`); ``"value"``: GAE against ``values``
+        :param return_baseline: The constant subtracted with ``baseline="mean"``
+        :param normalize_groups: With ``baseline="group"``, divide by each group's std (GRPO)
         """
         assert self.finalized, "Call finalize() first"
+        if (values is None) == (baseline == "value"):
+            raise ValueError(f"values must be given with baseline='value' and only then (baseline={baseline!r})")
         bootstrap = np.zeros(self.n_episodes, dtype=np.float32)
         if bootstrap_values is not None:
             bootstrap[self.truncated] = bootstrap_values
@@ -221,16 +238,33 @@ class EpisodeRolloutBuffer(BaseBuffer):
         self.returns = np.empty(self.n_steps, dtype=np.float32)
         self.advantages = np.empty(self.n_steps, dtype=np.float32)
         self.values = np.zeros(self.n_steps, dtype=np.float32) if values is None else values.astype(np.float32)
+        if values is not None:
+            for episode, last_value in zip(self.episode_slices, bootstrap, strict=True):
+                rewards, episode_values = self.rewards[episode], self.values[episode]
+                self.advantages[episode] = gae_advantages(
+                    rewards, episode_values, self.gamma, self.gae_lambda, float(last_value)
+                )
+                self.returns[episode] = self.advantages[episode] + episode_values
+            return
         estimator: Callable[[np.ndarray, float, float], np.ndarray] = discounted_returns if reward_to_go else episode_returns
-        for episode, last_value in zip(self.episode_slices, bootstrap, strict=True):
-            rewards = self.rewards[episode]
-            if values is None:
-                self.returns[episode] = estimator(rewards, self.gamma, float(last_value))
-                self.advantages[episode] = self.returns[episode]
-            else:
-                advantages = gae_advantages(rewards, self.values[episode], self.gamma, self.gae_lambda, float(last_value))
-                self.advantages[episode] = advantages
-                self.returns[episode] = advantages + self.values[episode]
+        returns = [
+            estimator(self.rewards[episode], self.gamma, float(last_value))
+            for episode, last_value in zip(self.episode_slices, bootstrap, strict=True)
+        ]
+        self.returns[:] = np.concatenate(returns)
+        if baseline == "none":
+            self.advantages[:] = self.returns
+        elif baseline == "mean":
+            self.advantages[:] = self.returns - np.float32(return_baseline)
+        elif baseline == "leave_one_out":
+            self.advantages[:] = np.concatenate(leave_one_out_advantages(returns, per_step=reward_to_go))
+        elif baseline == "group":
+            if np.any(self.episode_groups < 0):
+                raise RuntimeError("baseline='group' needs the group of every episode (end_episode(..., group=...))")
+            grouped = group_advantages(returns, self.episode_groups, normalize=normalize_groups, per_step=reward_to_go)
+            self.advantages[:] = np.concatenate(grouped)
+        else:
+            raise ValueError(f"Unknown baseline {baseline!r}")
 
     def obs_to_torch(self, observations: Observation) -> PyTorchObs:
         if isinstance(observations, dict):

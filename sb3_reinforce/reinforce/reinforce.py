@@ -19,21 +19,45 @@ from sb3_reinforce.reinforce.episode_buffer import EpisodeRolloutBuffer
 
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
-BASELINES = ("none", "value")
+BASELINES = ("none", "mean", "leave_one_out", "group", "value")
 
 
-def _check_number(name: str, value: Any, low: float, high: float = float("inf"), low_inclusive: bool = True) -> None:
+def _check_number(
+    name: str, value: Any, low: float, high: float = float("inf"), low_inclusive: bool = True, high_inclusive: bool = True
+) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
-    in_range = (value >= low if low_inclusive else value > low) and value <= high
+    in_range = (value >= low if low_inclusive else value > low) and (value <= high if high_inclusive else value < high)
     if not in_range:
-        bracket = "[" if low_inclusive else "("
-        raise ValueError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+        brackets = ("[" if low_inclusive else "(") + f"{low}, {high}" + ("]" if high_inclusive else ")")
+        raise ValueError(f"{name} must be in {brackets}, got {value!r}")
+
+
+def _check_baseline(baseline: str, n_episodes: int, group_size: Any, baseline_decay: Any) -> None:
+    """The options of each baseline go with that baseline only."""
+    if baseline == "group":
+        if group_size is None:
+            raise ValueError("baseline='group' needs group_size (the number of episodes started from one state)")
+        if isinstance(group_size, bool) or not isinstance(group_size, (int, np.integer)):
+            raise TypeError(f"group_size must be an int, got {group_size!r} of type {type(group_size).__name__}")
+        if group_size < 2:
+            raise ValueError(f"group_size must be >= 2 (a group compares its episodes), got {group_size}")
+        if n_episodes % group_size != 0:
+            raise ValueError(f"n_episodes={n_episodes} must be a multiple of group_size={group_size}")
+    elif group_size is not None:
+        raise ValueError(f"group_size={group_size} is only used with baseline='group' (got baseline={baseline!r})")
+    if baseline == "leave_one_out" and n_episodes < 2:
+        raise ValueError(f"baseline='leave_one_out' needs n_episodes >= 2 (the other episodes), got {n_episodes}")
+    if baseline_decay is not None:
+        if baseline != "mean":
+            raise ValueError(f"baseline_decay is only used with baseline='mean' (got baseline={baseline!r})")
+        _check_number("baseline_decay", baseline_decay, 0.0, 1.0, high_inclusive=False)
 
 
 class Reinforce(OnPolicyAlgorithm):
     """
-    REINFORCE: Monte-Carlo policy gradient (Williams, 1992), optionally with a learned value baseline.
+    REINFORCE: Monte-Carlo policy gradient (Williams, 1992), with a choice of baselines: running mean, leave-one-out
+    (RLOO), group-relative (GRPO) or a learned value function.
 
     Paper: https://doi.org/10.1007/BF00992696 (Williams, 1992, "Simple statistical gradient-following algorithms
     for connectionist reinforcement learning")
@@ -79,19 +103,46 @@ class Reinforce(OnPolicyAlgorithm):
         The gradients of the chunks are accumulated into the one gradient step of the batch: it bounds memory
         (``CnnPolicy`` with long episodes) without changing the update
     :param gamma: Discount factor, in [0, 1]
-    :param baseline: ``"none"`` (plain REINFORCE) or ``"value"`` (REINFORCE with a learned state-value baseline,
-        trained with ``vf_coef``)
+    :param baseline: What is subtracted from the returns ``G_t`` to reduce the variance of the gradient:
+
+        - ``"none"``: nothing, plain REINFORCE (Williams, 1992);
+        - ``"mean"``: a running average of the returns, ``b <- d * b + (1 - d) * mean(G)`` with ``d = baseline_decay``,
+          updated after each batch so that a batch's baseline never depends on the batch itself (the textbook
+          baseline, Sutton & Barto section 13.4). With ``normalize_returns=True`` the batch standardization removes any
+          constant, so this baseline only matters with ``normalize_returns=False``;
+        - ``"leave_one_out"``: for step ``t`` of episode ``i``, the mean of the returns from step ``t`` of the *other*
+          episodes of the batch that last more than ``t`` steps, 0 if none (RLOO: Kool et al., 2019; Ahmadian et al.,
+          2024, https://arxiv.org/abs/2402.14740). Episodes of different lengths: each step is compared only with the
+          episodes still running at that step. With ``reward_to_go=False``: the mean of the other episodes' returns;
+        - ``"group"``: episodes come in groups of ``group_size`` started from the same initial state, and each is
+          compared with its group (GRPO, Shao et al., 2024, https://arxiv.org/abs/2402.03300):
+          ``(G - mean_group) / (std_group + 1e-8)`` per step over the group's episodes still running at that step
+          with ``normalize_returns=True`` (GRPO; the std division rescales each group and is not unbiased), the
+          leave-one-out baseline within the group without it (unbiased). Episodes are played in *waves*: at the start
+          of each wave every env is reset, env ``i`` playing episode ``k + i`` with the seed of its group (with
+          ``n_envs=1`` a group is ``group_size`` resets with one seed; with ``n_envs > 1`` a group's episodes run side by
+          side), and an env that finishes early keeps stepping, discarded, until the wave ends. ``VecNormalize``
+          sees identical first observations within a group. Truncated episodes are treated as terminal;
+        - ``"value"``: a learned state-value baseline ``V(s_t)``, trained with ``vf_coef``, with GAE(``gae_lambda``)
+          (Schulman et al., 2015, https://arxiv.org/abs/1506.02438).
+
+        ``"none"``, ``"mean"``, ``"leave_one_out"`` and ``"value"`` leave the expected gradient unchanged.
+    :param group_size: Episodes per group, with ``baseline="group"`` only (``n_episodes`` must be a multiple of it)
+    :param baseline_decay: Decay ``d`` of the running average of ``baseline="mean"`` (default 0.9), in [0, 1)
     :param gae_lambda: Factor of the Generalized Advantage Estimator, with ``baseline="value"`` only.
         ``1.0`` gives the pure Monte-Carlo advantage ``G_t - V(s_t)``; smaller values trade variance for bias
     :param reward_to_go: Weight each action by the return that follows it (True) or by the return of the whole
         episode, as in Williams' original estimator (False, only without a baseline)
-    :param normalize_returns: Standardize the policy-gradient weights (returns, or advantages with a value
-        baseline) over the batch to zero mean and unit variance, as the notebook did
+    :param normalize_returns: Standardize the policy-gradient weights (returns, or advantages after the baseline)
+        over the batch to zero mean and unit variance, as the notebook did (with ``baseline="group"``: within each
+        group, as GRPO)
     :param bootstrap_truncated: With a value baseline, bootstrap the return of time-limit-truncated episodes
         with ``V(s_T)``
     :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step)
     :param vf_coef: Value function coefficient for the loss calculation (value baseline)
-    :param max_grad_norm: The maximum value for the gradient clipping (of the per-episode gradient, see above)
+    :param max_grad_norm: The maximum norm of the gradient, applied to the actor's and the critic's parameters
+        separately (a large value error does not shrink the policy step; parameters shared by both, such as a shared
+        CNN, count with the actor). It clips the per-episode gradient, see above
     :param max_episode_steps: Bound on the length of one episode: an env whose episodes run longer (for instance
         one with no ``TimeLimit``) raises a ``RuntimeError`` instead of hanging the rollout forever
     :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
@@ -127,6 +178,8 @@ class Reinforce(OnPolicyAlgorithm):
         batch_size: int | None = None,
         gamma: float = 0.99,
         baseline: str = "none",
+        group_size: int | None = None,
+        baseline_decay: float | None = None,
         gae_lambda: float = 1.0,
         reward_to_go: bool = True,
         normalize_returns: bool = True,
@@ -151,6 +204,8 @@ class Reinforce(OnPolicyAlgorithm):
             batch_size,
             gamma,
             baseline,
+            group_size,
+            baseline_decay,
             gae_lambda,
             reward_to_go,
             ent_coef,
@@ -189,6 +244,10 @@ class Reinforce(OnPolicyAlgorithm):
         self.n_episodes = n_episodes
         self.batch_size = batch_size
         self.baseline = baseline
+        self.group_size = group_size
+        self.baseline_decay = 0.9 if baseline_decay is None else baseline_decay
+        # The running average of returns of baseline="mean" (None until a first batch has been seen)
+        self._return_baseline: float | None = None
         self.reward_to_go = reward_to_go
         self.normalize_returns = normalize_returns
         self.bootstrap_truncated = bootstrap_truncated
@@ -204,6 +263,8 @@ class Reinforce(OnPolicyAlgorithm):
         batch_size: Any,
         gamma: Any,
         baseline: Any,
+        group_size: Any,
+        baseline_decay: Any,
         gae_lambda: Any,
         reward_to_go: Any,
         ent_coef: Any,
@@ -227,6 +288,7 @@ class Reinforce(OnPolicyAlgorithm):
         _check_number("gae_lambda", gae_lambda, 0.0, 1.0)
         if baseline not in BASELINES:
             raise ValueError(f"Unknown baseline {baseline!r}: expected one of {', '.join(map(repr, BASELINES))}")
+        _check_baseline(baseline, n_episodes, group_size, baseline_decay)
         if gae_lambda < 1.0 and baseline != "value":
             raise ValueError(f"gae_lambda={gae_lambda} < 1 needs a critic: use baseline='value' (got baseline={baseline!r})")
         if not reward_to_go and baseline == "value":
@@ -247,6 +309,22 @@ class Reinforce(OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_sampling_noise"]
+
+    def _set_training_mode(self, mode: bool) -> None:
+        # A walk over every module: skipped when nothing changes (it costs as much as a small update)
+        if self.policy.training != mode:
+            self.policy.set_training_mode(mode)
+
+    def _parameter_groups(self) -> tuple[list[th.nn.Parameter], list[th.nn.Parameter]]:
+        """The parameters of the actor (with any part shared with the critic) and those of the critic alone."""
+        policy = self.policy
+        critic_modules = [policy.value_net, policy.mlp_extractor.value_net]
+        if not policy.share_features_extractor:
+            critic_modules.append(policy.vf_features_extractor)
+        critic_ids = {id(p) for module in critic_modules for p in module.parameters()}
+        actor = [p for p in policy.parameters() if id(p) not in critic_ids]
+        critic = [p for p in policy.parameters() if id(p) in critic_ids]
+        return actor, critic
 
     @property
     def _critic_is_trained(self) -> bool:
@@ -284,21 +362,29 @@ class Reinforce(OnPolicyAlgorithm):
         """
         assert self._last_obs is not None, "No previous observation was provided"
         # Switch to eval mode (this affects batch norm / dropout)
-        self.policy.set_training_mode(False)
+        self._set_training_mode(False)
         rollout_buffer.reset()
-        # Episodes left half-played by the previous rollout came from an older policy: start afresh
-        if not np.all(self._last_episode_starts):
-            self._last_obs = env.reset()  # type: ignore[assignment]
-            self._last_episode_starts = np.ones(env.num_envs, dtype=bool)
+        grouped = self.baseline == "group"
+        n_groups = self.n_episodes // self.group_size if grouped and self.group_size else 0
+        group_seeds = self._sampling_noise.rng.integers(2**31 - 1, size=n_groups)
+        env_groups = np.full(env.num_envs, -1, dtype=np.int64)
+        if grouped:
+            # Waves of episodes, each started by a reset of every env with the seed of its episode's group
+            active, env_groups = self._start_wave(env, 0, group_seeds)
+        else:
+            # Episodes left half-played by the previous rollout came from an older policy: start afresh
+            if not np.all(self._last_episode_starts):
+                self._last_obs = env.reset()  # type: ignore[assignment]
+                self._last_episode_starts = np.ones(env.num_envs, dtype=bool)
+            # The batch is the first n_episodes episodes to start; `active` marks the envs playing one of them
+            active = np.arange(env.num_envs) < self.n_episodes
+        n_started = int(active.sum())
         actor = make_rollout_actor(self.policy, self._sampling_noise)
         if self.use_sde:
             actor.reset_noise(env.num_envs)
 
         callback.on_rollout_start()
 
-        # The batch is the first n_episodes episodes to start; `active` marks the envs playing one of them
-        active = np.arange(env.num_envs) < self.n_episodes
-        n_started = int(active.sum())
         episode_steps = np.zeros(env.num_envs, dtype=np.int64)
         n_steps = 0
         while active.any():
@@ -323,11 +409,12 @@ class Reinforce(OnPolicyAlgorithm):
             rollout_buffer.add(self._last_obs, actions, rewards, active, dones)  # type: ignore[arg-type]
             episode_steps += 1
             if dones.any():
-                self._end_episodes(rollout_buffer, infos, dones, active)
+                self._end_episodes(rollout_buffer, infos, dones, active, env_groups)
                 episode_steps[dones] = 0
                 for env_idx in np.flatnonzero(dones & active):
                     # The env starts a new episode: it joins the batch only while the batch is not full
-                    active[env_idx] = n_started < self.n_episodes
+                    # (with groups, only at the next wave)
+                    active[env_idx] = not grouped and n_started < self.n_episodes
                     n_started += int(active[env_idx])
             if n_steps >= self.max_episode_steps and np.any(episode_steps[active] >= self.max_episode_steps):
                 raise RuntimeError(
@@ -338,6 +425,10 @@ class Reinforce(OnPolicyAlgorithm):
 
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
+            if grouped and not active.any() and n_started < self.n_episodes:
+                active, env_groups = self._start_wave(env, n_started, group_seeds)
+                n_started += int(active.sum())
+                episode_steps[:] = 0
 
         rollout_buffer.finalize()
         self._compute_returns(rollout_buffer)
@@ -346,8 +437,30 @@ class Reinforce(OnPolicyAlgorithm):
         callback.on_rollout_end()
         return True
 
+    def _start_wave(self, env: VecEnv, first_episode: int, group_seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """
+        Reset every env for the next wave of grouped episodes: env ``i`` plays episode ``first_episode + i`` (if the
+        batch needs it), reset with the seed of that episode's group, so the episodes of a group start from the same
+        state. The envs of the wave that are not needed are reset without a seed and their episodes discarded.
+
+        :return: The mask of the envs playing a batch episode, and the group of each env's episode
+        """
+        episodes = first_episode + np.arange(env.num_envs)
+        active = episodes < self.n_episodes
+        groups = np.where(active, episodes // (self.group_size or 1), -1)
+        # VecEnv.seed(s) seeds env i with s + i; the seed of every env's next reset is VecEnv._seeds
+        env.unwrapped._seeds = [int(group_seeds[group]) if group >= 0 else None for group in groups]
+        self._last_obs = env.reset()  # type: ignore[assignment]
+        self._last_episode_starts = np.ones(env.num_envs, dtype=bool)
+        return active, groups
+
     def _end_episodes(
-        self, rollout_buffer: EpisodeRolloutBuffer, infos: list[dict[str, Any]], dones: np.ndarray, active: np.ndarray
+        self,
+        rollout_buffer: EpisodeRolloutBuffer,
+        infos: list[dict[str, Any]],
+        dones: np.ndarray,
+        active: np.ndarray,
+        env_groups: np.ndarray,
     ) -> None:
         """Book the episodes that ended at this step: statistics and, for batch episodes, how they ended."""
         # Episode statistics only from the batch: the discarded episodes that finish are biased toward short ones
@@ -360,7 +473,7 @@ class Reinforce(OnPolicyAlgorithm):
             if truncated and terminal_obs is not None:
                 # Bootstrapped with V(s_T): a NaN here would only surface one update later, as a NaN loss
                 self._check_finite_observation(terminal_obs, f"terminal observation (env index {env_idx})")
-            rollout_buffer.end_episode(int(env_idx), terminal_obs, truncated)
+            rollout_buffer.end_episode(int(env_idx), terminal_obs, truncated, int(env_groups[env_idx]))
 
     @staticmethod
     def _check_finite_observation(observation: Any, what: str) -> None:
@@ -397,12 +510,25 @@ class Reinforce(OnPolicyAlgorithm):
                 if self.bootstrap_truncated and self._critic_is_trained and terminal_obs is not None:
                     terminal = rollout_buffer.obs_to_torch(terminal_obs)
                     bootstrap_values = self.policy.predict_values(terminal).flatten().cpu().numpy()
-        rollout_buffer.compute_returns_and_advantage(values, bootstrap_values, reward_to_go=self.reward_to_go)
+        rollout_buffer.compute_returns_and_advantage(
+            values,
+            bootstrap_values,
+            reward_to_go=self.reward_to_go,
+            baseline=self.baseline,
+            return_baseline=self._return_baseline or 0.0,
+            normalize_groups=self.normalize_returns,
+        )
+        if self.baseline == "mean":
+            # Updated after use: the baseline of a batch never depends on the batch itself (unbiased)
+            batch_mean = float(rollout_buffer.returns.mean())
+            previous = batch_mean if self._return_baseline is None else self._return_baseline
+            self._return_baseline = self.baseline_decay * previous + (1.0 - self.baseline_decay) * batch_mean
 
     def _policy_weights(self) -> th.Tensor:
         """The policy-gradient weights of the whole batch: returns or advantages, standardized if asked."""
         weights = self.rollout_buffer.to_torch(self.rollout_buffer.advantages)
-        if self.normalize_returns and len(weights) > 1:
+        # With baseline="group" the weights are already standardized, group by group (GRPO)
+        if self.normalize_returns and self.baseline != "group" and len(weights) > 1:
             weights = (weights - weights.mean()) / (weights.std() + 1e-8)
         return weights
 
@@ -411,7 +537,7 @@ class Reinforce(OnPolicyAlgorithm):
         Update policy using the currently gathered rollout buffer (one gradient step on the whole batch).
         """
         # Switch to train mode (this affects batch norm / dropout)
-        self.policy.set_training_mode(True)
+        self._set_training_mode(True)
         # Update optimizer learning rate
         self._update_learning_rate(self.policy.optimizer)
 
@@ -465,8 +591,12 @@ class Reinforce(OnPolicyAlgorithm):
                 f"(now {self.policy.optimizer.param_groups[0]['lr']}) or check the env's rewards."
             )
 
-        # Clip grad norm
-        grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+        # Clip grad norm: the actor's and the critic's separately, so that a large value error cannot shrink the policy step
+        actor_params, critic_params = self._parameter_groups()
+        grad_norm = th.nn.utils.clip_grad_norm_(actor_params, self.max_grad_norm)
+        if with_critic:
+            value_grad_norm = th.nn.utils.clip_grad_norm_(critic_params, self.max_grad_norm)
+            self.logger.record("train/value_grad_norm", value_grad_norm.item())
         self.policy.optimizer.step()
         self._n_updates += 1
 
@@ -480,6 +610,11 @@ class Reinforce(OnPolicyAlgorithm):
         self.logger.record("train/return_mean", float(buffer.returns.mean()))
         self.logger.record("train/return_std", float(buffer.returns.std()))
         self.logger.record("train/truncated_episodes", int(buffer.truncated.sum()))
+        self.logger.record("train/baseline", self.baseline, exclude=("stdout", "log", "json", "csv"))
+        # Variance diagnostic: the spread of the policy-gradient weights after the baseline, before any normalization
+        self.logger.record("train/pg_weight_std", float(buffer.advantages.std()))
+        if self.baseline == "mean":
+            self.logger.record("train/return_baseline", float(self._return_baseline or 0.0))
         if with_critic:
             self.logger.record("train/value_loss", value_loss_sum)
             self.logger.record("train/explained_variance", explained_variance(buffer.values, buffer.returns))
