@@ -23,7 +23,8 @@ The package, in the order a grid flows through it:
 * :mod:`~sb3_reinforce.benchmark.plan`: the runs (:class:`RunTask`), resume, the reproduce command;
 * :mod:`~sb3_reinforce.benchmark.executor`: ``run(task) -> record`` (writes nothing) and the local process pool;
 * :mod:`~sb3_reinforce.benchmark.driver`: the command line; writes each record as it comes back, then the report;
-* :mod:`~sb3_reinforce.benchmark.report`: tables and plots from the run records.
+* :mod:`~sb3_reinforce.benchmark.report` and :mod:`~sb3_reinforce.benchmark.plots`: tables and learning curves from
+  the run records.
 
 Evaluation (:class:`~sb3_reinforce.common.callbacks.TrueRewardEvaluator`) uses an env with the same action interface
 as training, the training run's frozen observation-normalization statistics, but the env's own reward and time

@@ -17,7 +17,8 @@ import gymnasium as gym
 from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
 from sb3_reinforce.benchmark.plan import expected_cost, is_finished, parse_overrides, plan, reproduce_command
-from sb3_reinforce.benchmark.report import fmt_steps, plots_available, write_report
+from sb3_reinforce.benchmark.plots import plots_available
+from sb3_reinforce.benchmark.report import fmt_steps, write_report
 from sb3_reinforce.common.arguments import non_negative_int, positive_int
 from sb3_reinforce.experiments.config import ALGOS
 from sb3_reinforce.experiments.records import write_json_atomic

@@ -27,6 +27,7 @@ __all__ = [
     "REINFORCE_PRESETS",
     "ZOO_HYPERPARAMS",
     "action_label",
+    "algo_rank",
     "run_config",
     "unsupported",
 ]
@@ -153,6 +154,11 @@ def run_config(algo: str, env_id: str, timesteps: int | None = None, seed: int =
     if timesteps is not None:
         config.timesteps = timesteps
     return config
+
+
+def algo_rank(algo: str) -> int:
+    """Position of an algorithm in the tables, and its color (``C<rank>``) in the plots."""
+    return list(ALGOS).index(algo) if algo in ALGOS else len(ALGOS)
 
 
 def unsupported(algo: str, action_space: spaces.Space) -> str | None:

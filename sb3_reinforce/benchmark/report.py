@@ -9,8 +9,6 @@ import csv
 import io
 import json
 import math
-import os
-import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -19,31 +17,19 @@ from typing import Any
 
 import numpy as np
 
-from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
-from sb3_reinforce.experiments.config import ALGOS
+from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, algo_rank
+from sb3_reinforce.benchmark.plots import curve_path, plot_curves
 from sb3_reinforce.experiments.records import machine_info, write_json_atomic, write_text_atomic
 
 __all__ = [
-    "curve_path",
     "evaluation_rows",
     "load_runs",
     "markdown_runs",
     "markdown_table",
-    "plot_curves",
-    "plots_available",
     "steps_to_threshold",
     "summarize",
     "write_report",
 ]
-
-
-def plots_available() -> bool:
-    """Whether matplotlib (optional: ``pip install matplotlib``) can be imported, for the learning curves."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def steps_to_threshold(
@@ -118,10 +104,6 @@ def _fmt_spread(values: Sequence[float], fmt: Any) -> str:
     return f"{fmt(median)} [{fmt(q25)}, {fmt(q75)}]"
 
 
-def _algo_rank(algo: str) -> int:
-    return list(ALGOS).index(algo) if algo in ALGOS else len(ALGOS)
-
-
 def _env_rank(env_id: str, env_order: Sequence[str]) -> tuple[int, str]:
     return (env_order.index(env_id) if env_id in env_order else len(env_order), env_id)
 
@@ -173,7 +155,7 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
                 wall_time=[r["wall_time"] for r in ok],
             )
         )
-    rows.sort(key=lambda row: (_env_rank(row["env_id"], env_order), _algo_rank(row["algo"]), row["budget"] or 0))
+    rows.sort(key=lambda row: (_env_rank(row["env_id"], env_order), algo_rank(row["algo"]), row["budget"] or 0))
     return rows
 
 
@@ -255,7 +237,7 @@ def markdown_runs(records: Sequence[dict[str, Any]], env_order: Sequence[str] = 
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     runs = [r for r in records if r["status"] != "n/a"]
-    runs.sort(key=lambda r: (_env_rank(r["env_id"], env_order), _algo_rank(r["algo"]), r["seed"]))
+    runs.sort(key=lambda r: (_env_rank(r["env_id"], env_order), algo_rank(r["algo"]), r["seed"]))
     for r in runs:
         if r["status"] == "ok":
             final = f"{r['final']['mean_reward']:.2f} ± {r['final']['std_reward']:.2f}"
@@ -298,58 +280,6 @@ def evaluation_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 )
             )
     return rows
-
-
-def plot_curves(records: Sequence[dict[str, Any]], env_id: str, path: Path) -> bool:
-    """
-    Learning curves on ``env_id``: per algorithm, the mean across seeds and the min-max spread, threshold line.
-
-    :return: False (and no file) when no run on the env finished
-    """
-    runs = [r for r in records if r["env_id"] == env_id and r["status"] == "ok"]
-    if not runs:
-        return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    by_algo: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in runs:
-        by_algo[r["algo"]].append(r)
-    for algo in sorted(by_algo, key=_algo_rank):
-        points: dict[int, list[float]] = defaultdict(list)
-        for r in by_algo[algo]:
-            for point in r["evaluations"]:
-                points[point["target"]].append(point["mean_reward"])
-        steps = np.array(sorted(points))
-        values = [points[s] for s in steps]
-        actions = by_algo[algo][0]["config"]["actions"]
-        label = f"{algo} ({actions}, {len(by_algo[algo])} seeds)"
-        color = f"C{_algo_rank(algo)}"  # the same color for an algorithm on every env
-        ax.plot(steps, [np.mean(v) for v in values], label=label, color=color)
-        ax.fill_between(steps, [min(v) for v in values], [max(v) for v in values], color=color, alpha=0.2)
-    threshold = runs[0].get("threshold")
-    if threshold is not None:
-        ax.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
-    n_episodes = runs[0]["task"]["eval_episodes"]
-    ax.set_title(f"{env_id}: deterministic evaluation on the true reward")
-    ax.set_xlabel("env steps")
-    ax.set_ylabel(f"mean return ({n_episodes} episodes)")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return True
-
-
-def curve_path(out_dir: Path, env_id: str) -> Path:
-    return out_dir / f"curves_{re.sub(r'[^A-Za-z0-9._-]', '_', env_id)}.png"
 
 
 def write_report(
