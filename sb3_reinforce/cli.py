@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 import sb3_reinforce
-from sb3_reinforce.common.arguments import non_negative_int, positive_int
+from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
 from sb3_reinforce.experiments import config as run_config
 from sb3_reinforce.experiments import media, run
 from sb3_reinforce.experiments.envs import ACTION_INTERFACES, SHAPINGS
@@ -152,7 +152,7 @@ def _benchmark(argv: list[str]) -> int:
         benchmark = importlib.import_module("sb3_reinforce.benchmark")  # imported only when asked for
     except ImportError as error:
         raise ValueError(f"the benchmark is not available: {error}") from error
-    parser = argparse.ArgumentParser(prog=f"{PROG} benchmark", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(prog=f"{PROG} benchmark", formatter_class=HelpFormatter)
     benchmark.add_arguments(parser)
     return int(benchmark.run_grid(parser.parse_args(argv)) or 0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -268,6 +269,14 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert "plain setup" in out  # how --env interacts with the presets
     # Each default is written once (argparse's ArgumentDefaultsHelpFormatter used to add a second one)
     assert "(default:" not in out and "(solved)" in out
+
+    with pytest.raises(SystemExit) as error:
+        cli.main(["benchmark", "--help"])
+    assert error.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--final-episodes" in out and "(default: 100)" in out
+    assert re.search(r"\(default[^)]*\) \(default", out) is None
+    assert "(default: None)" not in out and "(default: False)" not in out and "(default: [])" not in out
 
 
 def test_interrupted_training_keeps_the_earlier_model(model_path: Path, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
 from sb3_reinforce.benchmark.plan import expected_cost, is_finished, parse_overrides, plan, reproduce_command
 from sb3_reinforce.benchmark.plots import plots_available
 from sb3_reinforce.benchmark.report import fmt_steps, write_report
-from sb3_reinforce.common.arguments import non_negative_int, positive_int
+from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
 from sb3_reinforce.experiments.config import ALGOS
 from sb3_reinforce.experiments.records import write_json_atomic
 
@@ -45,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timesteps", type=positive_int, default=None, help="Training budget of every run (default: per algorithm and env)"
     )
-    parser.add_argument("--workers", type=positive_int, default=os.cpu_count() or 1, help="Runs in parallel (the CPU count)")
+    parser.add_argument(
+        "--workers", type=positive_int, default=os.cpu_count() or 1, help="Runs in parallel (default: the CPU count)"
+    )
     parser.add_argument("--out", default="benchmark_results", help="Output folder")
     parser.add_argument("--eval-freq", type=positive_int, default=5000, help="Evaluate every N env steps")
     parser.add_argument("--eval-episodes", type=positive_int, default=10, help="Episodes per evaluation")
@@ -173,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m sb3_reinforce.benchmark",
         description="Train a grid of algorithms x envs x seeds and report them side by side.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_arguments(parser)
     return run_grid(parser.parse_args(argv))
