@@ -212,3 +212,16 @@ def test_every_box_shape_learn_save_load_predict(tmp_path, shape, use_sde: bool)
         assert actions.shape == (2, *shape)
     np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
     loaded.learn(100)  # and it keeps training after loading
+
+
+@pytest.mark.parametrize("space", list(ENVS))
+def test_mode_is_the_policy_deterministic_action(space: str):
+    env = ENVS[space]()
+    model = Reinforce("MlpPolicy", env, policy_kwargs=dict(net_arch=[16]), seed=0)
+    perturb(model)
+    actor = make_rollout_actor(model.policy, SamplingNoise(0))
+    observations = np.stack([env.observation_space.sample() for _ in range(64)])
+    obs, _ = model.policy.obs_to_tensor(observations)
+    with th.no_grad():
+        reference = model.policy.get_distribution(obs).get_actions(deterministic=True).numpy()
+    np.testing.assert_allclose(actor.mode(observations), reference, rtol=1e-5, atol=1e-5)

@@ -173,6 +173,21 @@ class RolloutActor:
             return {"mean": out, "noise": noise}
         return {"logits": out}
 
+    def mode(self, obs: Any) -> np.ndarray:
+        """The most likely action in each observation (``deterministic=True``), flat as :meth:`sample` returns them."""
+        dist = self.dist
+        out, _ = self.latent(obs)
+        if isinstance(dist, CategoricalDistribution):
+            return out.argmax(axis=-1)
+        if isinstance(dist, MultiCategoricalDistribution):
+            splits = np.split(out, np.cumsum(dist.action_dims)[:-1], axis=-1)
+            return np.stack([logits.argmax(axis=-1) for logits in splits], axis=-1)
+        if isinstance(dist, BernoulliDistribution):
+            return (out > 0).astype(np.float32)
+        if isinstance(dist, StateDependentNoiseDistribution) and dist.bijector is not None:
+            return np.tanh(out)
+        return out
+
     def sample(self, obs: Any) -> np.ndarray:
         """
         Sample one action per observation, flat as the rollout buffer stores them.
