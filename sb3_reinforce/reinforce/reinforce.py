@@ -147,8 +147,10 @@ class Reinforce(OnPolicyAlgorithm):
         one with no ``TimeLimit``) raises a ``RuntimeError`` instead of hanging the rollout forever
     :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
         instead of action noise exploration (default: False)
-    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
-        Default: -1 (only sample at the beginning of the rollout)
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE.
+        Default: -1, a new noise matrix for each episode (per env). This differs from A2C/PPO, where -1 samples once
+        per rollout: a REINFORCE batch is a sample of *independent* episodes, and episodes sharing one exploration
+        function would be one sample counted ``n_episodes`` times
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
@@ -416,6 +418,9 @@ class Reinforce(OnPolicyAlgorithm):
                     # (with groups, only at the next wave)
                     active[env_idx] = not grouped and n_started < self.n_episodes
                     n_started += int(active[env_idx])
+                if self.use_sde and self.sde_sample_freq <= 0:
+                    # Each episode explores with its own noise matrix (see sde_sample_freq)
+                    actor.reset_noise(env.num_envs, np.flatnonzero(dones))
             if n_steps >= self.max_episode_steps and np.any(episode_steps[active] >= self.max_episode_steps):
                 raise RuntimeError(
                     f"An episode ran for {self.max_episode_steps} steps without ending (max_episode_steps="
@@ -429,6 +434,8 @@ class Reinforce(OnPolicyAlgorithm):
                 active, env_groups = self._start_wave(env, n_started, group_seeds)
                 n_started += int(active.sum())
                 episode_steps[:] = 0
+                if self.use_sde and self.sde_sample_freq <= 0:
+                    actor.reset_noise(env.num_envs)
 
         rollout_buffer.finalize()
         self._compute_returns(rollout_buffer)
