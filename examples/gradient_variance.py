@@ -108,8 +108,10 @@ def main() -> None:
     trainer.learn(args.pretrain)
     lengths = [info["l"] for info in trainer.ep_info_buffer][-20:]
     state = copy.deepcopy(trainer.policy.state_dict())
-    print(f"CartPole-v1, policy frozen after {args.pretrain} steps of the cartpole preset (seed {args.seed}): "
-          f"mean episode length {np.mean(lengths):.0f} over its last 20 training episodes")
+    print(
+        f"CartPole-v1, policy frozen after {args.pretrain} steps of the cartpole preset (seed {args.seed}): "
+        f"mean episode length {np.mean(lengths):.0f} over its last 20 training episodes"
+    )
     print(f"{args.batches} batches of {args.episodes} episodes per baseline, normalize_returns=False, gamma 0.99")
 
     results = {}
@@ -120,7 +122,7 @@ def main() -> None:
             note = f"critic fitted to the frozen policy (explained variance {fit_critic(model):.2f})"
         samples = batch_gradients(model, args.batches)
         results[baseline] = (samples.var(axis=0).sum(), np.linalg.norm(samples.mean(axis=0)), note)
-    print(f"\n| baseline | gradient variance (trace) | vs none | norm of the mean gradient | |")
+    print("\n| baseline | gradient variance (trace) | vs none | norm of the mean gradient | |")
     print("|---|---|---|---|---|")
     for baseline, (variance, norm, note) in results.items():
         ratio = variance / results["none"][0]
