@@ -94,11 +94,12 @@ def test_rerun_skips_finished_runs_and_reports_failures(tiny_grid: Path, capsys:
     # The same grid, plus a PPO run with an invalid hyperparameter (the test hook: --hyperparams)
     argv = ["--algos", "reinforce", "a2c", "ppo", *TINY, "--out", str(tiny_grid)]
     assert main([*argv, "--hyperparams", "ppo:n_steps=-5", "--seeds", "0", "1"]) == 1
-    output = capsys.readouterr().out
+    captured = capsys.readouterr()
+    output = captured.out + captured.err  # results on stdout, the progress lines on stderr
     command = json.loads((tiny_grid / "grid.json").read_text())["command"]
     assert shlex.split(command)[-2:] == ["--hyperparams", "ppo:n_steps=-5"]
     assert "6 runs: 4 already finished (skipped), 2 to run" in output
-    assert "ppo CartPole-v1 seed 0: FAILED" in output
+    assert "failed, " in output and "ppo CartPole-v1 seed 0: FAILED" in captured.err
     after = {path.name: path.stat().st_mtime_ns for path in (tiny_grid / "runs").glob("*.json")}
     assert all(after[name] == mtime for name, mtime in before.items())
 
