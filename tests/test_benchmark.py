@@ -274,3 +274,29 @@ def test_executor_run_returns_a_record_and_writes_nothing(tmp_path: Path, monkey
     assert record["final"]["n_episodes"] == 2 and record["fps"] > 0 and record["machine"]["cpu_count"]
     failed = run(RunTask("ppo", CARTPOLE, seed=0, timesteps=100, overrides={"n_steps": -5}))
     assert failed["status"] == "failed" and "n_steps" in failed["error"]
+
+
+class InterruptedExecutor:
+    """Returns one run, then Ctrl-C arrives (as it would in the driver's loop over any executor)."""
+
+    slots = 2
+
+    def map(self, tasks: Any) -> Any:
+        yield tasks[0], run(tasks[0])
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_finished_runs_and_resumes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--algos", "reinforce", "--seeds", "2", *TINY, "--out", str(tmp_path)])
+    assert run_grid(args, executor=InterruptedExecutor()) == 130
+    err = capsys.readouterr().err
+    assert "[1/2 done, 0 failed, 1 running" in err and "Interrupted: 1 finished runs kept" in err
+    [kept] = list((tmp_path / "runs").glob("*.json"))
+    assert json.loads(kept.read_text())["status"] == "ok"
+    assert "| CartPole-v1 | reinforce | discrete | 1 | 300 | " in (tmp_path / "table.md").read_text()
+    assert main(["--algos", "reinforce", "--seeds", "2", *TINY, "--out", str(tmp_path)]) == 0
+    assert "2 runs: 1 already finished (skipped), 1 to run" in capsys.readouterr().out

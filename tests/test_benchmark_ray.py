@@ -40,12 +40,10 @@ def test_missing_ray_is_reported_before_training(tmp_path: Path, monkeypatch: py
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())  # nothing was trained
 
 
-ray = pytest.importorskip("ray")
-
-
 @pytest.fixture(scope="module")
 def ray_address() -> Iterator[str]:
-    """A local Ray instance for this module; its workers import this checkout (PYTHONPATH)."""
+    """A local Ray instance for this module; its workers import this checkout (PYTHONPATH). Skips without Ray."""
+    ray = pytest.importorskip("ray")
     if ray.is_initialized():
         ray.shutdown()
     ray.init(
@@ -142,6 +140,8 @@ def test_dead_worker_is_retried(ray_address: str, tmp_path: Path) -> None:
 
 
 def test_interrupt_cancels_outstanding_tasks(ray_address: str) -> None:
+    import ray
+
     def slow_unless_seed_0(task: RunTask) -> dict[str, Any]:
         if task.seed != 0:
             time.sleep(120)
