@@ -150,7 +150,14 @@ def _make_executor(args: argparse.Namespace, workers: int) -> Executor:
         return LocalExecutor(workers)
     from sb3_reinforce.benchmark.ray_executor import RayExecutor  # Ray is optional: imported only when asked for
 
-    return RayExecutor(args.ray_address, max_retries=args.max_retries)
+    executor = RayExecutor(args.ray_address, max_retries=args.max_retries)
+    try:
+        executor.connect()
+    except Exception as error:  # ConnectionError, or Ray's own errors for a malformed address
+        raise ValueError(
+            f"cannot connect to the Ray cluster at {args.ray_address}: {type(error).__name__}: {error}"
+        ) from error
+    return executor
 
 
 def _run_tasks(executor: Executor, todo: list[RunTask], runs_dir: Path) -> tuple[int, bool]:

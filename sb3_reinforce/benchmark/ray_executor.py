@@ -89,14 +89,20 @@ class RayExecutor:
         self.function = function
         #: The object refs not yet returned by :meth:`map` (cancelled when it is interrupted)
         self.pending: list[Any] = []
+        self._connected_here = False
 
-    def _connect(self) -> bool:
-        """Connect to the cluster unless already connected; whether this call connected."""
+    def connect(self) -> None:
+        """
+        Connect to the cluster unless this process already is (the driver calls it before any training, so that a
+        wrong address fails early); :meth:`map` disconnects at its end only from a connection made here.
+
+        :raise ConnectionError: When no cluster answers at the address
+        """
         if self.ray.is_initialized():
-            return False
+            return
         # Workers log to their own files; the driver prints one line per run
         self.ray.init(address=self.address, log_to_driver=False)
-        return True
+        self._connected_here = True
 
     @property
     def slots(self) -> int:
@@ -121,7 +127,7 @@ class RayExecutor:
         if not tasks:
             return
         ray = self.ray
-        connected_here = self._connect()
+        self.connect()
         remote = ray.remote(_run_one_thread).options(
             num_cpus=1,
             max_retries=self.max_retries,
@@ -145,5 +151,6 @@ class RayExecutor:
             self._cancel()
             raise
         finally:
-            if connected_here:
+            if self._connected_here:
                 ray.shutdown()
+                self._connected_here = False
