@@ -167,3 +167,16 @@ def test_invalid_arguments(ray_address: str) -> None:
         RayExecutor(ray_address, max_retries=-1)
     with pytest.raises(ValueError, match="must not be empty"):
         RayExecutor(" ")
+
+
+def test_unreachable_cluster_is_reported_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    pytest.importorskip("ray")
+
+    def refuse(self: RayExecutor) -> None:  # Ray itself keeps trying for minutes before it gives up
+        raise ConnectionError("Could not find any running Ray instance")
+
+    monkeypatch.setattr(RayExecutor, "connect", refuse)
+    argv = ["--algos", "reinforce", "--seeds", "1", *TINY, "--out", str(tmp_path), "--ray-address", "127.0.0.1:1"]
+    assert main(argv) == 2
+    assert "cannot connect to the Ray cluster at 127.0.0.1:1: ConnectionError: Could not find" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
