@@ -364,7 +364,8 @@ class Reinforce(OnPolicyAlgorithm):
         if self.policy.squash_output:
             return self.policy.unscale_action(actions)
         # The Gaussian is unbounded: clip for the env, but learn from the sampled action
-        return np.clip(actions, self.action_space.low, self.action_space.high)
+        # (np.minimum/np.maximum: np.clip costs several times more on the small arrays of one step)
+        return np.minimum(np.maximum(actions, self.action_space.low), self.action_space.high)
 
     def collect_rollouts(
         self,
