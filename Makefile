@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 LINT_PATHS = sb3_reinforce/ tests/ examples/
 # The CPU build of torch, installed first: an unpinned torch can pull a multi-GB CUDA build
 TORCH_PIN ?= torch==2.13.0
+# Extras of the package to install: CI adds the optional integrations (EXTRAS=tests,zoo,ray) and runs their tests too
+EXTRAS ?= tests
 export OMP_NUM_THREADS ?= 1
 export SDL_VIDEODRIVER ?= dummy
 
@@ -15,7 +17,7 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install "$(TORCH_PIN)"
-	$(BIN)/pip install -e ".[tests]"
+	$(BIN)/pip install -e ".[$(EXTRAS)]"
 	touch $@
 
 install: $(BIN)/.installed
