@@ -273,7 +273,7 @@ def evaluate(args: Sequence[str]) -> tuple[list[float], list[float]]:
             wrapped_returns.append(running[0])
             running[0] = 0.0
 
-    returns, lengths = evaluate_policy(
+    episodes = evaluate_policy(
         model,
         env,
         n_eval_episodes=parsed.n_episodes,
@@ -282,6 +282,8 @@ def evaluate(args: Sequence[str]) -> tuple[list[float], list[float]]:
         callback=sum_rewards,
     )
     env.close()
+    returns, lengths = episodes
+    assert isinstance(returns, list) and isinstance(lengths, list)  # return_episode_rewards=True
     true_returns = [float(r) for r in returns]
     print(f"Model: {model_path}")
     print(
