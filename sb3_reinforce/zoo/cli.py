@@ -250,7 +250,15 @@ def evaluate(args: Sequence[str]) -> tuple[list[float], list[float]]:
     env_name = parsed.env
     _, model_path, log_path = utils.get_model_path(parsed.exp_id, parsed.folder, ALGO_NAME, env_name, parsed.load_best)
     hyperparams, stats_path = utils.get_saved_hyperparams(os.path.join(log_path, env_name), test_mode=True)
+    # As enjoy: the yml's env_kwargs, replaced by train's --env-kwargs if any, updated by ours
     env_kwargs = dict(hyperparams.pop("env_kwargs", None) or {})
+    args_file = Path(log_path) / env_name / "args.yml"
+    if args_file.is_file():
+        import yaml
+
+        saved_args = yaml.load(args_file.read_text(), Loader=yaml.UnsafeLoader)
+        if saved_args.get("env_kwargs") is not None:
+            env_kwargs = dict(saved_args["env_kwargs"])
     env_kwargs.update(parsed.env_kwargs or {})
     env = utils.create_test_env(
         env_name.gym_id,
