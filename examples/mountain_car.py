@@ -22,8 +22,8 @@ import sys
 
 import torch as th
 
-from sb3_reinforce import cli
-from sb3_reinforce.presets import PRESETS
+from sb3_reinforce.experiments import make_config, media, run
+from sb3_reinforce.experiments.presets import PRESETS
 
 
 def main(
@@ -53,9 +53,10 @@ def main(
     """
     th.set_num_threads(1)  # small MLPs train fastest on one CPU thread
     save_path = save_path or f"models/mountain_car_{preset}_seed{seed}"
-    config = cli.make_config(preset=preset, seed=seed, timesteps=timesteps)
-    # Train and save; the evaluation below reloads the model from disk, as a user of the saved files would
-    cli.train(
+    config = make_config(preset=preset, seed=seed, timesteps=timesteps)
+    # Train and save (true and shaped returns go to TensorBoard); the evaluation below reloads the model from disk,
+    # as a user of the saved files would
+    trained = run.train(
         config,
         save_path=save_path,
         tensorboard_log=tensorboard_log,
@@ -63,10 +64,12 @@ def main(
         eval_episodes=0,
         command=shlex.join([sys.executable, *sys.argv]),
     )
-    result = cli.evaluate(save_path, n_episodes=eval_episodes)
+    print(f"Trained for {trained.num_timesteps} steps in {trained.train_time:.1f} s, saved to {trained.saved}")
+    result = run.evaluate(save_path, n_episodes=eval_episodes)
     print(f"Evaluation: {result.summary()}")
     if gif != "":
-        cli.record(save_path, gif or f"{save_path}.gif", frame_skip=2, max_frames=max_frames)
+        video = media.record(save_path, gif or f"{save_path}.gif", frame_skip=2, max_frames=max_frames)
+        print(f"Wrote {video.n_frames} frames to {gif or f'{save_path}.gif'}")
     return result.mean_reward
 
 
@@ -98,6 +101,6 @@ if __name__ == "__main__":
             progress_bar=not args.no_progress_bar,
             max_frames=args.max_frames,
         )
-    except cli.CLIError as error:
+    except (ValueError, TypeError) as error:
         print(f"mountain_car.py: error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+        sys.exit(2)

@@ -19,6 +19,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_reinforce import Reinforce
+from sb3_reinforce.common.callbacks import TrueReturnLogger
 
 ENV_ID = "CartPole-v1"
 SOLVED_THRESHOLD = 475.0
@@ -34,7 +35,8 @@ def train_and_evaluate(
     """
     model = Reinforce("MlpPolicy", ENV_ID, seed=seed, tensorboard_log=tensorboard_log)
     start = time.perf_counter()
-    model.learn(timesteps, tb_log_name=f"Reinforce_{ENV_ID}_seed{seed}")
+    # CartPole is not shaped: rollout/ep_true_rew_mean is logged only by shaped envs, but every run carries the logger
+    model.learn(timesteps, tb_log_name=f"Reinforce_{ENV_ID}_seed{seed}", callback=TrueReturnLogger())
     wall = time.perf_counter() - start
     eval_env = make_vec_env(ENV_ID, n_envs=1, seed=10_000 + seed)
     mean_reward, std_reward = evaluate_policy(model, eval_env, n_eval_episodes=eval_episodes, deterministic=True)

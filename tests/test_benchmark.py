@@ -5,28 +5,27 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from stable_baselines3.common.running_mean_std import RunningMeanStd
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize, sync_envs_normalization
 
-from sb3_reinforce import benchmark
-from sb3_reinforce.benchmark import (
-    ZOO_HYPERPARAMS,
-    LinearSchedule,
-    RunTask,
-    algo_config,
-    main,
-    parse_overrides,
-    steps_to_threshold,
-    sync_normalization,
-)
-from sb3_reinforce.presets import PRESETS
+from sb3_reinforce.benchmark import EVAL_SEED, ZOO_HYPERPARAMS, RunTask, main, parse_overrides, run_grid, steps_to_threshold
+from sb3_reinforce.benchmark.driver import add_arguments
+from sb3_reinforce.benchmark.executor import run
+from sb3_reinforce.benchmark.peers import action_label, run_config, unsupported
+from sb3_reinforce.benchmark.plan import reproduce_command
+from sb3_reinforce.experiments.config import LinearSchedule, build_kwargs
+from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
+from sb3_reinforce.experiments.presets import PRESETS
 from sb3_reinforce.wrappers import BernoulliToContinuous, PotentialShaping
 
 CARTPOLE = "CartPole-v1"
@@ -36,14 +35,21 @@ TINY += ["--workers", "2"]
 
 
 @pytest.fixture(scope="module")
-def tiny_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2 algorithms x 1 env x 2 seeds grid of 300 steps, run once for the tests that read its outputs."""
+def shared_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2 algorithms x 1 env x 2 seeds grid of 300 steps, run once; tests read it, or change a copy (``tiny_grid``)."""
     out = tmp_path_factory.mktemp("grid")
     assert main(["--algos", "reinforce", "a2c", "--seeds", "2", *TINY, "--out", str(out)]) == 0
     return out
 
 
-def test_tiny_grid_outputs(tiny_grid: Path) -> None:
+@pytest.fixture
+def tiny_grid(shared_grid: Path, tmp_path: Path) -> Path:
+    """A private copy of the shared grid, for the tests that change it: the tests do not depend on their order."""
+    return Path(shutil.copytree(shared_grid, tmp_path / "grid", copy_function=shutil.copy2))
+
+
+def test_tiny_grid_outputs(shared_grid: Path) -> None:
+    tiny_grid = shared_grid
     runs = sorted(path.name for path in (tiny_grid / "runs").glob("*.json"))
     assert runs == [f"{algo}__CartPole-v1__seed{seed}.json" for algo in ("a2c", "reinforce") for seed in (0, 1)]
 
@@ -89,6 +95,8 @@ def test_rerun_skips_finished_runs_and_reports_failures(tiny_grid: Path, capsys:
     argv = ["--algos", "reinforce", "a2c", "ppo", *TINY, "--out", str(tiny_grid)]
     assert main([*argv, "--hyperparams", "ppo:n_steps=-5", "--seeds", "0", "1"]) == 1
     output = capsys.readouterr().out
+    command = json.loads((tiny_grid / "grid.json").read_text())["command"]
+    assert shlex.split(command)[-2:] == ["--hyperparams", "ppo:n_steps=-5"]
     assert "6 runs: 4 already finished (skipped), 2 to run" in output
     assert "ppo CartPole-v1 seed 0: FAILED" in output
     after = {path.name: path.stat().st_mtime_ns for path in (tiny_grid / "runs").glob("*.json")}
@@ -152,23 +160,27 @@ def test_steps_to_threshold(rewards: list[float], expected: tuple[int | None, in
 
 def test_algo_configs() -> None:
     box, discrete = gym.spaces.Box(-1.0, 1.0, (1,)), gym.spaces.Discrete(2)
-    reinforce_mcc = algo_config("reinforce", MCC, box)
-    assert reinforce_mcc.setup == PRESETS["solved"].setup and reinforce_mcc.hyperparams == PRESETS["solved"].hyperparams
-    assert reinforce_mcc.actions(box) == "bernoulli ±1" and reinforce_mcc.timesteps == 100_000
-    reinforce_cartpole = algo_config("reinforce", CARTPOLE, discrete)
-    assert reinforce_cartpole.hyperparams == {} and reinforce_cartpole.n_envs == 1 and reinforce_cartpole.normalize is None
+    reinforce_mcc = run_config("reinforce", MCC)
+    assert reinforce_mcc.env_setup == PRESETS["solved"].setup and reinforce_mcc.hyperparams == PRESETS["solved"].hyperparams
+    assert action_label(reinforce_mcc, box) == "bernoulli ±1" and reinforce_mcc.timesteps == 100_000
+    reinforce_cartpole = run_config("reinforce", CARTPOLE)
+    assert reinforce_cartpole.hyperparams == {} and reinforce_cartpole.n_envs == 1
+    assert not reinforce_cartpole.env_setup.normalized
 
-    ppo_mcc = algo_config("ppo", MCC, box)
-    assert ppo_mcc.actions(box) == "continuous" and ppo_mcc.timesteps == 20_000 and ppo_mcc.n_envs == 1
-    assert ppo_mcc.normalize == dict(norm_obs=True, norm_reward=True, gamma=0.9999)
-    assert algo_config("sac", MCC, box).timesteps == 50_000
-    assert algo_config("a2c", CARTPOLE, discrete).timesteps == 100_000  # a common budget, not the zoo's 500k
-    assert algo_config("a2c", MCC, box).normalize == dict(norm_obs=True, norm_reward=True)
-    assert algo_config("sac", CARTPOLE, discrete).unsupported is not None
-    assert algo_config("ppo", "Acrobot-v1", discrete, timesteps=123).hyperparams == {}
-    assert algo_config("ppo", "Acrobot-v1", discrete, timesteps=123).timesteps == 123
+    ppo_mcc = run_config("ppo", MCC)
+    assert action_label(ppo_mcc, box) == "continuous" and ppo_mcc.timesteps == 20_000 and ppo_mcc.n_envs == 1
+    # The zoo's normalize: true: observations and rewards, with the algorithm's gamma
+    ppo_env = make_train_env(ppo_mcc.env_setup, gamma=ppo_mcc.gamma)
+    assert isinstance(ppo_env, VecNormalize) and ppo_env.norm_obs and ppo_env.norm_reward and ppo_env.gamma == 0.9999
+    assert run_config("sac", MCC).timesteps == 50_000
+    assert run_config("a2c", CARTPOLE).timesteps == 100_000  # a common budget, not the zoo's 500k
+    a2c_mcc = run_config("a2c", MCC)
+    assert a2c_mcc.env_setup.normalize_obs and a2c_mcc.env_setup.normalize_reward and a2c_mcc.gamma == 0.99
+    assert unsupported("sac", discrete) is not None and unsupported("sac", box) is None
+    assert run_config("ppo", "Acrobot-v1", timesteps=123).hyperparams == {}
+    assert run_config("ppo", "Acrobot-v1", timesteps=123).timesteps == 123
 
-    kwargs = benchmark._constructor_kwargs(algo_config("ppo", CARTPOLE, discrete))
+    kwargs = build_kwargs(run_config("ppo", CARTPOLE).hyperparams)
     assert isinstance(kwargs["learning_rate"], LinearSchedule) and kwargs["learning_rate"](0.25) == pytest.approx(0.00025)
     assert parse_overrides(["a2c:policy_kwargs=dict(net_arch=[8], ortho_init=False)", "a2c:ent_coef=0.01"]) == {
         "a2c": {"policy_kwargs": {"net_arch": [8], "ortho_init": False}, "ent_coef": 0.01}
@@ -176,8 +188,9 @@ def test_algo_configs() -> None:
 
 
 def test_eval_env_true_reward_and_frozen_normalization() -> None:
-    config = algo_config("reinforce", MCC, gym.spaces.Box(-1.0, 1.0, (1,)))
-    train_env, eval_env = benchmark._build_envs(config, seed=0, n_eval_envs=2)
+    config = run_config("reinforce", MCC)
+    train_env = make_train_env(config.env_setup, n_envs=config.n_envs, seed=0, gamma=config.gamma)
+    eval_env = make_eval_env(config.env_setup, gamma=config.gamma, n_envs=2, seed=EVAL_SEED)
     assert isinstance(train_env, VecNormalize) and isinstance(eval_env, VecNormalize)
     assert not eval_env.training and not eval_env.norm_reward and not train_env.norm_reward
     train_inner, eval_inner = train_env.venv.envs[0], eval_env.venv.envs[0]  # type: ignore[attr-defined]
@@ -189,7 +202,7 @@ def test_eval_env_true_reward_and_frozen_normalization() -> None:
     train_env.reset()
     for _ in range(20):
         train_env.step(np.ones((1, 1), dtype=np.int8))
-    sync_normalization(train_env, eval_env)
+    sync_envs_normalization(train_env, eval_env)
     eval_rms, train_rms = eval_env.obs_rms, train_env.obs_rms
     assert isinstance(eval_rms, RunningMeanStd) and isinstance(train_rms, RunningMeanStd)
     np.testing.assert_allclose(eval_rms.mean, train_rms.mean)
@@ -211,3 +224,52 @@ def test_zoo_table_matches_installed_rl_zoo3() -> None:
 
 def test_run_task_key_is_file_safe() -> None:
     assert RunTask("ppo", "ALE/Pong-v5", 3).key == "ppo__ALE_Pong-v5__seed3"
+
+
+def test_reproduce_command_is_shell_quoted() -> None:
+    items = ["a2c:policy_kwargs=dict(net_arch=[8])", "ppo:learning_rate=lin_0.001"]
+    command = reproduce_command(["a2c", "ppo"], [CARTPOLE], [2], None, 1, "out dir", 100, 2, 2, items)
+    assert "'a2c:policy_kwargs=dict(net_arch=[8])'" in command
+    argv = shlex.split(command)
+    assert argv[:3] == ["python", "-m", "sb3_reinforce.benchmark"]
+    assert argv[argv.index("--out") + 1] == "out dir" and argv[-2:] == items
+
+
+class InProcessExecutor:
+    """Runs the tasks one after the other in this process, recording what was printed before the first run."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+        self.before_training = ""
+
+    def map(self, tasks: Any) -> Any:
+        self.before_training = self.capsys.readouterr().err
+        for task in tasks:
+            yield task, run(task)
+
+
+def test_missing_matplotlib_is_reported_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--algos", "reinforce", "--seeds", "1", *TINY, "--out", str(tmp_path)])
+    executor = InProcessExecutor(capsys)
+    assert run_grid(args, executor=executor) == 0
+    assert "matplotlib is not installed (pip install matplotlib)" in executor.before_training
+    assert (tmp_path / "table.md").exists() and not list(tmp_path.glob("*.png"))
+
+
+def test_executor_run_returns_a_record_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    task = RunTask("reinforce", CARTPOLE, seed=0, timesteps=200, eval_freq=100, eval_episodes=2, final_episodes=2)
+    record = run(task)
+    assert list(tmp_path.iterdir()) == []
+    assert record["status"] == "ok" and record["task"] == task.to_dict() and record["key"] == task.key
+    assert [point["target"] for point in record["evaluations"]] == [0, 100, 200]
+    assert record["final"]["n_episodes"] == 2 and record["fps"] > 0 and record["machine"]["cpu_count"]
+    failed = run(RunTask("ppo", CARTPOLE, seed=0, timesteps=100, overrides={"n_steps": -5}))
+    assert failed["status"] == "failed" and "n_steps" in failed["error"]

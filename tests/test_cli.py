@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import types
@@ -13,7 +14,10 @@ import numpy as np
 import pytest
 
 from sb3_reinforce import cli
-from sb3_reinforce.presets import PRESETS
+from sb3_reinforce.common.callbacks import ShapedReturnLogger
+from sb3_reinforce.experiments import config as run_config
+from sb3_reinforce.experiments import run
+from sb3_reinforce.experiments.presets import PRESETS
 
 CLI = [sys.executable, "-m", "sb3_reinforce"]
 # A tiny REINFORCE run: 2 episodes of at most 200 steps per update
@@ -65,7 +69,7 @@ def test_evaluate_json(model_path: Path) -> None:
     final = json.loads(model_path.with_suffix(".json").read_text())["final_evaluation"]
     assert data["mean_reward"] == pytest.approx(final["mean_reward"])
     # The path with .zip works too
-    assert cli.evaluate(f"{model_path}.zip", n_episodes=1).mean_reward == pytest.approx(data["mean_reward"])
+    assert run.evaluate(f"{model_path}.zip", n_episodes=1).mean_reward == pytest.approx(data["mean_reward"])
 
 
 def test_enjoy(model_path: Path) -> None:
@@ -117,33 +121,33 @@ def test_train_variants(args: list[str], tmp_path: Path, capsys: pytest.CaptureF
     )
     assert "Saved" in capsys.readouterr().out
     # The saved files rebuild the evaluation env with the training interface
-    run = cli.load_run(path)
-    env = run.make_env()
-    assert env.action_space == run.model.action_space
-    action, _ = run.model.predict(env.reset(), deterministic=True)  # type: ignore[arg-type]
+    loaded = run.load_run(path)
+    env = loaded.make_env()
+    assert env.action_space == loaded.model.action_space
+    action, _ = loaded.model.predict(env.reset(), deterministic=True)  # type: ignore[arg-type]
     env.step(action)
 
 
 def test_make_config() -> None:
-    notebook = cli.make_config(preset="notebook")
+    notebook = run_config.make_config(preset="notebook")
     assert notebook.env_setup == PRESETS["notebook"].setup and notebook.timesteps == 200_000
     assert notebook.hyperparams["gamma"] == 0.95 and notebook.gamma == 0.95
 
     # Another env: a plain setup with the algorithm's defaults
-    cartpole = cli.make_config(env_id="CartPole-v1", hyperparams={"learning_rate": 3e-3})
+    cartpole = run_config.make_config(env_id="CartPole-v1", hyperparams={"learning_rate": 3e-3})
     assert cartpole.preset is None and cartpole.hyperparams == {"learning_rate": 3e-3}
     assert cartpole.env_setup.actions == "continuous" and cartpole.env_setup.shaping == "none"
     assert not cartpole.env_setup.normalize_obs and cartpole.env_setup.max_episode_steps is None
 
     # Another algorithm: the preset's env setup, SB3's default hyperparameters
-    ppo = cli.make_config(algo="ppo", timesteps=5, max_episode_steps=300, normalize_obs=False)
+    ppo = run_config.make_config(algo="ppo", timesteps=5, max_episode_steps=300, normalize_obs=False)
     assert ppo.hyperparams == {} and ppo.env_setup.shaping == "energy" and ppo.env_setup.actions == "bernoulli"
     assert ppo.timesteps == 5 and ppo.env_setup.max_episode_steps == 300 and not ppo.env_setup.normalize_obs
 
-    continuous = cli.make_config(preset="notebook", actions="continuous")
+    continuous = run_config.make_config(preset="notebook", actions="continuous")
     assert continuous.env_setup.action_low is None and continuous.env_setup.action_high is None
 
-    assert cli.TrainConfig.from_dict(json.loads(json.dumps(notebook.to_dict()))) == notebook
+    assert run_config.RunConfig.from_dict(json.loads(json.dumps(notebook.to_dict()))) == notebook
 
 
 @pytest.mark.parametrize(
@@ -155,10 +159,16 @@ def test_make_config() -> None:
         ("baseline=value", ("baseline", "value")),
         ("policy_kwargs={'net_arch': [64, 64]}", ("policy_kwargs", {"net_arch": [64, 64]})),
         ("policy_kwargs=notebook", ("policy_kwargs", "notebook")),
+        # The RL Zoo's notation, as the benchmark's --hyperparams reads it: one parser for both
+        (
+            "policy_kwargs=dict(net_arch=[8], activation_fn='Tanh')",
+            ("policy_kwargs", {"net_arch": [8], "activation_fn": "Tanh"}),
+        ),
+        ("learning_rate=lin_0.001", ("learning_rate", "lin_0.001")),
     ],
 )
 def test_parse_hyperparameter(text: str, expected: tuple[str, Any]) -> None:
-    assert cli.parse_hyperparameter(text) == expected
+    assert run_config.parse_hyperparameter(text) == expected
 
 
 BAD_TRAIN_ARGS = {
@@ -169,6 +179,8 @@ BAD_TRAIN_ARGS = {
     "hp_reserved": (["--hp", "seed=3"], "--seed"),
     "hp_format": (["--hp", "n_episodes"], "key=value"),
     "hp_value": (["--hp", "n_episodes=-1"], "n_episodes must be >= 1"),
+    "hp_gamma": (["--hp", "gamma=abc"], "hyperparameter gamma must be a number, got 'abc'"),
+    "hp_policy_kwargs": (["--hp", "policy_kwargs=[8]"], "policy_kwargs must be a dict"),
     "sac_bernoulli": (["--algo", "sac"], "--actions continuous"),
     "preset_other_env": (["--preset", "notebook", "--env", "CartPole-v1"], "drop --preset"),
     "bernoulli_discrete": (["--env", "CartPole-v1", "--actions", "bernoulli"], "requires a Box action space"),
@@ -230,12 +242,12 @@ def test_benchmark_is_delegated(monkeypatch: pytest.MonkeyPatch) -> None:
     def add_arguments(parser: Any) -> None:
         parser.add_argument("--seeds", type=int, nargs="+", default=[0])
 
-    def run(args: Any) -> int:
+    def run_grid(args: Any) -> int:
         seen["seeds"] = args.seeds
         return 0
 
     fake.add_arguments = add_arguments  # type: ignore[attr-defined]
-    fake.run = run  # type: ignore[attr-defined]
+    fake.run_grid = run_grid  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "sb3_reinforce.benchmark", fake)
     assert cli.main(["benchmark", "--seeds", "3", "4"]) == 0
     assert seen["seeds"] == [3, 4]
@@ -255,10 +267,63 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     for flag in ("--preset", "--env", "--algo", "--timesteps", "--actions", "--shaping", "--hp", "--tensorboard-log"):
         assert flag in out
     assert "plain setup" in out  # how --env interacts with the presets
+    # Each default is written once (argparse's ArgumentDefaultsHelpFormatter used to add a second one)
+    assert "(default:" not in out and "(solved)" in out
+
+    with pytest.raises(SystemExit) as error:
+        cli.main(["benchmark", "--help"])
+    assert error.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--final-episodes" in out and "(default: 100)" in out
+    assert re.search(r"\(default[^)]*\) \(default", out) is None
+    assert "(default: None)" not in out and "(default: False)" not in out and "(default: [])" not in out
+
+
+def test_interrupted_training_keeps_the_earlier_model(model_path: Path, tmp_path: Path) -> None:
+    """An interrupted run is saved beside, as P_interrupted, with ``interrupted: true``; P itself is untouched."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class InterruptAt(BaseCallback):
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= 50:
+                raise KeyboardInterrupt
+            return True
+
+    path = tmp_path / "mcc"
+    for suffix in (".zip", ".json", "_vecnormalize.pkl"):
+        (tmp_path / f"mcc{suffix}").write_bytes((model_path.parent / f"{model_path.name}{suffix}").read_bytes())
+    earlier = path.with_suffix(".zip").read_bytes()
+    config = run_config.make_config(timesteps=300, hyperparams={"n_episodes": 2})
+    result = run.train(config, save_path=path, eval_episodes=1, callbacks=[InterruptAt()])
+    assert result.interrupted and result.evaluation is None
+    assert result.saved == tmp_path / "mcc_interrupted"
+    assert path.with_suffix(".zip").read_bytes() == earlier
+    saved = json.loads((tmp_path / "mcc_interrupted.json").read_text())
+    assert saved["interrupted"] is True and 50 <= saved["num_timesteps"] < 300
+    assert run.load_run(tmp_path / "mcc_interrupted").model.num_timesteps == saved["num_timesteps"]
+    assert not json.loads(path.with_suffix(".json").read_text())["interrupted"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+
+
+def test_failed_save_keeps_the_earlier_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saving writes temporary files and renames them: a save that fails leaves the earlier files as they were."""
+    config = run_config.make_config(timesteps=100, hyperparams={"n_episodes": 1})
+    path = tmp_path / "model"
+    run.train(config, save_path=path, eval_episodes=0)
+    earlier = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(earlier) == {"model.zip", "model.json", "model_vecnormalize.pkl"}
+
+    def broken_save(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(run.VecNormalize, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        run.train(config, save_path=path, eval_episodes=0)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == earlier
 
 
 def test_shaped_return_callback() -> None:
-    callback = cli.ShapedReturnCallback()
+    callback = ShapedReturnLogger()
     logged: dict[str, float] = {}
     logger = types.SimpleNamespace(record=lambda key, value: logged.__setitem__(key, value))
     callback.model = types.SimpleNamespace(logger=logger)  # type: ignore[assignment]

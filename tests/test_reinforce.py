@@ -20,7 +20,6 @@ from stable_baselines3.common.vec_env import SubprocVecEnv
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.common.envs import BanditEnv, EndlessEnv, FixedRewardEnv, RandomLengthEnv
-from sb3_reinforce.reinforce.policies import sample_actions
 
 
 class RecordBatchCallback(BaseCallback):
@@ -263,21 +262,6 @@ def test_gsde(sde_sample_freq: int):
     assert model._n_updates >= 1
 
 
-@pytest.mark.parametrize("space", ["Discrete", "Box", "MultiDiscrete", "MultiBinary"])
-def test_fast_sampler_follows_the_policy_distribution(space: str):
-    """The lean rollout sampler draws from the same distribution as policy.get_distribution()."""
-    env = SPACE_ENVS[space]()
-    model = Reinforce("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0)
-    with th.no_grad():
-        model.policy.action_net.bias.copy_(th.linspace(-1.0, 1.0, model.policy.action_net.bias.numel()))
-        obs, _ = model.policy.obs_to_tensor(np.stack([env.observation_space.sample()] * 20_000))
-        fast = sample_actions(model.policy, obs).float()
-        reference = model.policy.get_distribution(obs).get_actions().float()
-    assert fast.shape == reference.shape
-    th.testing.assert_close(fast.mean(0), reference.mean(0), atol=0.03, rtol=0.0)
-    th.testing.assert_close(fast.std(0), reference.std(0), atol=0.03, rtol=0.0)
-
-
 def test_policy_subclass_is_not_bypassed_by_the_fast_sampler():
     class NeverActionZero(ActorCriticPolicy):
         def _get_action_dist_from_latent(self, latent_pi):
@@ -313,7 +297,7 @@ def test_same_seed_same_result():
         (dict(gamma="0.9"), TypeError, "gamma must be a number, got '0.9'"),
         (dict(gae_lambda=1.2), ValueError, "gae_lambda .* got 1.2"),
         (dict(gae_lambda=0.9, baseline="none"), ValueError, "gae_lambda=0.9 < 1 needs a critic"),
-        (dict(baseline="mean"), ValueError, "Unknown baseline 'mean'"),
+        (dict(baseline="median"), ValueError, "Unknown baseline .median."),
         (dict(baseline="value", reward_to_go=False), ValueError, "reward_to_go=False"),
         (dict(ent_coef=-0.01), ValueError, "ent_coef .* got -0.01"),
         (dict(vf_coef=-1.0), ValueError, "vf_coef .* got -1.0"),
@@ -394,3 +378,112 @@ def test_endless_episode_raises_instead_of_hanging():
     with pytest.raises(RuntimeError, match=r"ran for 50 steps without ending.*TimeLimit"):
         model.learn(10)
     assert model.num_timesteps == 50
+
+
+@pytest.mark.parametrize("gae_lambda", [1.0, 0.7])
+@pytest.mark.parametrize("ent_coef", [0.0, 0.3])
+def test_gradient_of_every_loss_term(gae_lambda: float, ent_coef: float):
+    """
+    Linear softmax actor and linear critic on FixedRewardEnv (obs = step index s, rewards 1, 2, 3, gamma 0.9).
+    The loss is 1/N sum_i sum_t [-A_t log pi(a_t|s_t) - c_e H(pi(.|s_t)) + c_v (V(s_t) - R_t)^2] with GAE(lambda)
+    advantages A_t computed from the initial critic and targets R_t = A_t + V(s_t). By hand, for logits z = w s + b:
+    d(-log pi(a))/dz = pi - onehot(a), dH/dz = -pi * (log pi + H), and d(V - R)^2/db_v = 2 (V - R).
+    One plain SGD step (lr 1, no clipping) must move every parameter by minus that gradient.
+    """
+    gamma, vf_coef, n_episodes = 0.9, 0.4, 3
+    model = one_sgd_step_model(
+        FixedRewardEnv(rewards=(1.0, 2.0, 3.0)),
+        n_episodes=n_episodes,
+        gamma=gamma,
+        baseline="value",
+        gae_lambda=gae_lambda,
+        ent_coef=ent_coef,
+        vf_coef=vf_coef,
+        seed=4,
+    )
+    weight, bias = linear_policy_params(model)
+    value_w = model.policy.value_net.weight.item()
+    value_b = model.policy.value_net.bias.item()
+    callback = RecordBatchCallback()
+    model.learn(1, callback=callback)
+    actions = callback.batches[0]["actions"].astype(int).flatten()
+
+    states = np.array([0.0, 1.0, 2.0])
+    rewards = np.array([1.0, 2.0, 3.0])
+    values = value_w * states + value_b
+    next_values = np.r_[values[1:], 0.0]  # terminated: V(s_T) = 0
+    deltas = rewards + gamma * next_values - values
+    advantages = np.zeros(3)
+    running = 0.0
+    for t in reversed(range(3)):
+        running = deltas[t] + gamma * gae_lambda * running
+        advantages[t] = running
+    targets = advantages + values
+
+    grad_w, grad_b = np.zeros_like(weight), np.zeros_like(bias)
+    grad_vw, grad_vb = 0.0, 0.0
+    for step, action in enumerate(actions):
+        t = step % 3
+        pi = softmax(weight[:, 0] * states[t] + bias)
+        entropy = -(pi * np.log(pi)).sum()
+        dz = advantages[t] * (pi - np.eye(2)[action]) - ent_coef * (-pi * (np.log(pi) + entropy))
+        grad_b += dz / n_episodes
+        grad_w[:, 0] += dz * states[t] / n_episodes
+        dv = vf_coef * 2.0 * (values[t] - targets[t]) / n_episodes
+        grad_vb += dv
+        grad_vw += dv * states[t]
+
+    new_weight, new_bias = linear_policy_params(model)
+    np.testing.assert_allclose(bias - new_bias, grad_b, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(weight - new_weight, grad_w, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(value_b - model.policy.value_net.bias.item(), grad_vb, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(value_w - model.policy.value_net.weight.item(), grad_vw, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("baseline", ["none", "value"])
+def test_batch_size_accumulates_exactly_the_whole_batch_gradient(baseline: str):
+    """Chunks of batch_size steps sum to the whole-batch gradient: the same update, with bounded memory."""
+    env_kwargs = dict(rewards=(1.0, 2.0, 3.0, 4.0, 5.0))
+
+    def trained(batch_size: int | None) -> list[np.ndarray]:
+        model = Reinforce(
+            "MlpPolicy",
+            FixedRewardEnv(**env_kwargs),
+            n_episodes=7,
+            batch_size=batch_size,
+            baseline=baseline,
+            ent_coef=0.1,
+            policy_kwargs=dict(net_arch=[8]),
+            seed=3,
+        )
+        model.learn(35 * 3)
+        assert model._n_updates == 3
+        return [p.detach().numpy().copy() for p in model.policy.parameters()]
+
+    whole = trained(None)
+    for batch_size in (1, 4, 35, 1000):
+        for a, b in zip(whole, trained(batch_size), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3])
+def test_bad_batch_size(batch_size):
+    with pytest.raises(ValueError, match=f"batch_size must be >= 1 .*got {batch_size}"):
+        Reinforce("MlpPolicy", "CartPole-v1", batch_size=batch_size)
+    with pytest.raises(TypeError, match=r"batch_size must be an int or None, got 2\.0"):
+        Reinforce("MlpPolicy", "CartPole-v1", batch_size=2.0)
+
+
+def test_non_finite_terminal_observation_raises_where_it_appears():
+    """A truncated episode is bootstrapped with V(s_T): a NaN s_T must fail at that step, not as a NaN loss later."""
+
+    class NanAtTimeLimit(FixedRewardEnv):
+        def step(self, action):
+            obs, reward, terminated, truncated, info = super().step(action)
+            return (np.full_like(obs, np.nan) if truncated else obs), reward, terminated, truncated, info
+
+    env = make_vec_env(NanAtTimeLimit, env_kwargs=dict(rewards=(1.0, 1.0), truncate=True))
+    model = Reinforce("MlpPolicy", env, n_episodes=2, baseline="value")
+    with pytest.raises(ValueError, match=r"non-finite terminal observation \(env index 0\)"):
+        model.learn(10)
+    assert model._n_updates == 0

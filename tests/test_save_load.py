@@ -14,7 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.common.callbacks import TrueReturnLogger
-from sb3_reinforce.wrappers import PotentialShaping
+from sb3_reinforce.experiments.mountain_car import energy_shaping
 
 SMALL = dict(n_episodes=3, policy_kwargs=dict(net_arch=[16]))
 
@@ -97,8 +97,8 @@ def test_tensorboard_keys(tmp_path):
     env = make_vec_env(
         "MountainCarContinuous-v0",
         env_kwargs=dict(max_episode_steps=50),
-        wrapper_class=PotentialShaping,
-        wrapper_kwargs=dict(potential="energy", gamma=0.99),
+        wrapper_class=energy_shaping,
+        wrapper_kwargs=dict(gamma=0.99),
     )
     model = Reinforce("MlpPolicy", env, baseline="value", tensorboard_log=str(tmp_path), seed=0, **SMALL)
     model.learn(600, log_interval=1, callback=TrueReturnLogger())

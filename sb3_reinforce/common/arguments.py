@@ -1,4 +1,4 @@
-"""Argument types shared by the command-line tools (``cli.py`` and ``benchmark.py``)."""
+"""Argument types shared by the command-line tools (``cli.py`` and ``benchmark/driver.py``)."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
 
 positive_int = int_at_least(1)
 non_negative_int = int_at_least(0)
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """
+    Keep the layout of descriptions and epilogs, and add ``(default: X)`` to an option's help once: not when the help
+    already says what the default is, nor for defaults that say nothing (None, False, an empty list).
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help_text = action.help or ""
+        if action.default is None or action.default is False or action.default == [] or "default" in help_text:
+            return help_text
+        return super()._get_help_string(action)

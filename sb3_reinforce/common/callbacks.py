@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
 
 from sb3_reinforce.wrappers import TRUE_EPISODE_KEY
 
@@ -51,3 +55,135 @@ class TrueReturnLogger(BaseCallback):
     def _on_rollout_end(self) -> None:
         if self.true_returns:
             self.logger.record("rollout/ep_true_rew_mean", float(np.mean(self.true_returns)))
+
+
+class ShapedReturnLogger(BaseCallback):
+    """
+    Log ``rollout/ep_shaped_rew_mean``: the mean return of the reward the agent is trained on (last ``window`` episodes).
+
+    When the shaping wrappers sit outside SB3's ``Monitor`` (``make_vec_env(wrapper_class=...)``),
+    ``rollout/ep_rew_mean`` is the env's true return; this sums the rewards that the algorithm receives, per env,
+    over each finished episode.
+
+    :param window: Number of episodes the mean is taken over
+    :param verbose: Verbosity level
+    """
+
+    def __init__(self, window: int = 100, verbose: int = 0) -> None:
+        super().__init__(verbose)
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise ValueError(f"window must be an int >= 1, got {window!r}")
+        self.window = window
+        self._running: np.ndarray | None = None
+        self.shaped_returns: deque[float] = deque(maxlen=window)
+
+    def _on_rollout_start(self) -> None:
+        from sb3_reinforce.reinforce import Reinforce
+
+        # Reinforce starts every rollout with fresh episodes (resetting any half-played one)
+        if isinstance(self.model, Reinforce) and self._running is not None:
+            self._running[:] = 0.0
+
+    def _on_step(self) -> bool:
+        rewards = np.asarray(self.locals["rewards"], dtype=np.float64).reshape(-1)
+        dones = np.asarray(self.locals["dones"], dtype=bool).reshape(-1)
+        if self._running is None:
+            self._running = np.zeros_like(rewards)
+        self._running += rewards
+        for idx in np.flatnonzero(dones):
+            self.shaped_returns.append(float(self._running[idx]))
+            self._running[idx] = 0.0
+        if dones.any():
+            self.logger.record("rollout/ep_shaped_rew_mean", float(np.mean(self.shaped_returns)))
+        return True
+
+
+class TrueRewardEvaluator(BaseCallback):
+    """
+    Evaluate the model on the env's true reward every ``eval_freq`` env steps, at step 0 and when training ends.
+
+    Before each evaluation the observation statistics of the training env (if any) are copied, frozen, into the
+    evaluation env (SB3's ``sync_envs_normalization``) and its envs are reseeded with ``eval_seed + i``, so every
+    evaluation plays the same episodes. Evaluations are due at steps ``0, eval_freq, 2 * eval_freq, ...`` below
+    ``budget``, and once more when training ends (recorded with ``target = budget``). Each is logged as
+    ``eval/mean_reward`` and ``eval/mean_ep_length`` and kept in :attr:`evaluations`; the time spent evaluating is
+    summed in :attr:`eval_time`, so that it can be left out of the training speed. Unlike SB3's ``EvalCallback``, the
+    schedule counts env steps (not calls), so runs with different numbers of envs are evaluated at the same steps.
+
+    :param eval_env: The evaluation env: the training action interface, the true reward, the env's own time limit
+        (wrapped in a frozen ``VecNormalize`` if the training env normalizes observations)
+    :param eval_freq: Evaluate every ``eval_freq`` env steps (summed over the training envs); 0: never during training
+        (:meth:`evaluate` can still be called)
+    :param n_eval_episodes: Episodes per periodic evaluation
+    :param budget: The training budget (the target step recorded for the evaluation at the end)
+    :param eval_seed: Seed of the first evaluation env
+    :param verbose: Verbosity level: 0 no output, 1 one line per evaluation
+    """
+
+    def __init__(
+        self, eval_env: VecEnv, eval_freq: int, n_eval_episodes: int, budget: int, eval_seed: int = 0, verbose: int = 0
+    ) -> None:
+        super().__init__(verbose=verbose)
+        if isinstance(eval_freq, bool) or not isinstance(eval_freq, int) or eval_freq < 0:
+            raise ValueError(f"eval_freq must be an int >= 0, got {eval_freq!r}")
+        if isinstance(n_eval_episodes, bool) or not isinstance(n_eval_episodes, int) or n_eval_episodes < 1:
+            raise ValueError(f"n_eval_episodes must be an int >= 1, got {n_eval_episodes!r}")
+        self.eval_env = eval_env
+        self.eval_freq = eval_freq
+        self.n_eval_episodes = n_eval_episodes
+        self.budget = budget
+        self.eval_seed = eval_seed
+        self.evaluations: list[dict[str, Any]] = []
+        self.eval_time = 0.0
+        self._next_target = 0
+
+    def evaluate(self, n_episodes: int) -> tuple[list[float], list[int]]:
+        """
+        Play ``n_episodes`` deterministic episodes of the current policy on the evaluation env.
+
+        :param n_episodes: Number of episodes
+        :return: The true return and the length of each episode
+        """
+        start = time.perf_counter()
+        train_env = self.model.get_env()
+        if train_env is not None:
+            sync_envs_normalization(train_env, self.eval_env)
+        self.eval_env.seed(self.eval_seed)
+        rewards, lengths = evaluate_policy(
+            self.model, self.eval_env, n_eval_episodes=n_episodes, deterministic=True, return_episode_rewards=True, warn=False
+        )
+        self.eval_time += time.perf_counter() - start
+        return [float(r) for r in rewards], [int(n) for n in lengths]  # type: ignore[union-attr]
+
+    def _record(self, target: int) -> None:
+        rewards, lengths = self.evaluate(self.n_eval_episodes)
+        point = dict(
+            target=target,
+            timesteps=int(self.num_timesteps),
+            mean_reward=float(np.mean(rewards)),
+            std_reward=float(np.std(rewards)),
+            mean_length=float(np.mean(lengths)),
+            n_episodes=len(rewards),
+        )
+        self.evaluations.append(point)
+        self.logger.record("eval/mean_reward", point["mean_reward"])
+        self.logger.record("eval/mean_ep_length", point["mean_length"])
+        self.logger.dump(self.num_timesteps)
+        if self.verbose >= 1:
+            print(f"Eval at {self.num_timesteps} steps: {point['mean_reward']:.2f} +/- {point['std_reward']:.2f}")
+
+    def _on_training_start(self) -> None:
+        if self.eval_freq > 0:
+            self._record(0)
+            self._next_target = self.eval_freq
+
+    def _on_step(self) -> bool:
+        if self.eval_freq > 0 and self.num_timesteps >= self._next_target and self._next_target < self.budget:
+            self._record(self._next_target)
+            while self._next_target <= self.num_timesteps:
+                self._next_target += self.eval_freq
+        return True
+
+    def _on_training_end(self) -> None:
+        if self.eval_freq > 0:
+            self._record(self.budget)

@@ -11,30 +11,53 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import explained_variance, obs_as_tensor
+from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv
-from torch.nn import functional as F
 
-from sb3_reinforce.reinforce.episode_buffer import EpisodeRolloutBuffer, _stack
-from sb3_reinforce.reinforce.policies import sample_actions
+from sb3_reinforce.reinforce.actor import SamplingNoise, make_rollout_actor
+from sb3_reinforce.reinforce.episode_buffer import EpisodeRolloutBuffer
 
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
-BASELINES = ("none", "value")
+BASELINES = ("none", "mean", "leave_one_out", "group", "value")
 
 
-def _check_number(name: str, value: Any, low: float, high: float = float("inf"), low_inclusive: bool = True) -> None:
+def _check_number(
+    name: str, value: Any, low: float, high: float = float("inf"), low_inclusive: bool = True, high_inclusive: bool = True
+) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
-    in_range = (value >= low if low_inclusive else value > low) and value <= high
+    in_range = (value >= low if low_inclusive else value > low) and (value <= high if high_inclusive else value < high)
     if not in_range:
-        bracket = "[" if low_inclusive else "("
-        raise ValueError(f"{name} must be in {bracket}{low}, {high}], got {value!r}")
+        brackets = ("[" if low_inclusive else "(") + f"{low}, {high}" + ("]" if high_inclusive else ")")
+        raise ValueError(f"{name} must be in {brackets}, got {value!r}")
+
+
+def _check_baseline(baseline: str, n_episodes: int, group_size: Any, baseline_decay: Any) -> None:
+    """The options of each baseline go with that baseline only."""
+    if baseline == "group":
+        if group_size is None:
+            raise ValueError("baseline='group' needs group_size (the number of episodes started from one state)")
+        if isinstance(group_size, bool) or not isinstance(group_size, (int, np.integer)):
+            raise TypeError(f"group_size must be an int, got {group_size!r} of type {type(group_size).__name__}")
+        if group_size < 2:
+            raise ValueError(f"group_size must be >= 2 (a group compares its episodes), got {group_size}")
+        if n_episodes % group_size != 0:
+            raise ValueError(f"n_episodes={n_episodes} must be a multiple of group_size={group_size}")
+    elif group_size is not None:
+        raise ValueError(f"group_size={group_size} is only used with baseline='group' (got baseline={baseline!r})")
+    if baseline == "leave_one_out" and n_episodes < 2:
+        raise ValueError(f"baseline='leave_one_out' needs n_episodes >= 2 (the other episodes), got {n_episodes}")
+    if baseline_decay is not None:
+        if baseline != "mean":
+            raise ValueError(f"baseline_decay is only used with baseline='mean' (got baseline={baseline!r})")
+        _check_number("baseline_decay", baseline_decay, 0.0, 1.0, high_inclusive=False)
 
 
 class Reinforce(OnPolicyAlgorithm):
     """
-    REINFORCE: Monte-Carlo policy gradient (Williams, 1992), optionally with a learned value baseline.
+    REINFORCE: Monte-Carlo policy gradient (Williams, 1992), with a choice of baselines: running mean, leave-one-out
+    (RLOO), group-relative (GRPO) or a learned value function.
 
     Paper: https://doi.org/10.1007/BF00992696 (Williams, 1992, "Simple statistical gradient-following algorithms
     for connectionist reinforcement learning")
@@ -42,11 +65,21 @@ class Reinforce(OnPolicyAlgorithm):
     and https://spinningup.openai.com/en/latest/algorithms/vpg.html
 
     Each update uses ``n_episodes`` *complete* episodes played by the current policy and takes one gradient
-    step on the surrogate ``-1/N sum_i sum_t log pi(a_t|s_t) * G_t`` (N episodes), where ``G_t`` is the discounted
-    return (reward-to-go by default), optionally minus a learned baseline ``V(s_t)``. The sum over the steps of an
-    episode is averaged over episodes, not steps: the number of steps in a batch depends on the actions, and dividing
-    by it would bias the estimate toward short episodes. As in most implementations the ``gamma^t`` factor of the
-    textbook estimator is dropped. The whole batch goes through the networks at once (memory grows with it).
+    step on the loss (N episodes, ``T_i`` steps in episode ``i``)::
+
+        L = 1/N sum_i sum_{t<T_i} [ -w_t log pi(a_t|s_t) - ent_coef * H(pi(.|s_t)) + vf_coef * (V(s_t) - R_t)^2 ]
+
+    where the weight ``w_t`` is the discounted return (reward-to-go by default), optionally minus a baseline, and
+    standardized over the batch with ``normalize_returns``; ``R_t`` are the critic's targets (value baseline only).
+    **Every term has the same scale**: a sum over the steps of an episode, averaged over episodes. Averaging
+    over steps instead would weigh each batch by ``1/sum_i T_i``, a random quantity tied to the returns (a bias
+    toward short episodes); and one scale for all terms keeps ``ent_coef`` and ``vf_coef`` relative to the
+    policy gradient what they are in A2C and PPO (where all terms are per-step means). Summed per episode, the
+    entropy term is the maximum-entropy RL bonus ``ent_coef * H`` per step. Only the overall magnitude differs
+    from A2C's (about ``T`` times larger): Adam is insensitive to it, ``max_grad_norm`` is not (it clips the
+    norm of this per-episode gradient). As in most implementations the ``gamma^t`` factor of the textbook
+    estimator is dropped. The batch goes through the networks at once, or in chunks of ``batch_size`` steps
+    whose gradients are accumulated (the same gradient, with bounded memory).
 
     Episodes are collected across the ``n_envs`` envs of the VecEnv. To keep the batch an unbiased sample of
     episodes, the envs are reset at the start of each rollout, and the batch holds the first ``n_episodes``
@@ -66,20 +99,50 @@ class Reinforce(OnPolicyAlgorithm):
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
     :param n_episodes: Number of complete episodes per update (over all envs)
+    :param batch_size: Number of steps per forward/backward pass in the update (None: the whole batch at once).
+        The gradients of the chunks are accumulated into the one gradient step of the batch: it bounds memory
+        (``CnnPolicy`` with long episodes) without changing the update
     :param gamma: Discount factor, in [0, 1]
-    :param baseline: ``"none"`` (plain REINFORCE) or ``"value"`` (REINFORCE with a learned state-value baseline,
-        trained with ``vf_coef``)
+    :param baseline: What is subtracted from the returns ``G_t`` to reduce the variance of the gradient:
+
+        - ``"none"``: nothing, plain REINFORCE (Williams, 1992);
+        - ``"mean"``: a running average of the returns, ``b <- d * b + (1 - d) * mean(G)`` with ``d = baseline_decay``,
+          updated after each batch so that a batch's baseline never depends on the batch itself (the textbook
+          baseline, Sutton & Barto section 13.4). With ``normalize_returns=True`` the batch standardization removes any
+          constant, so this baseline only matters with ``normalize_returns=False``;
+        - ``"leave_one_out"``: for step ``t`` of episode ``i``, the mean of the returns from step ``t`` of the *other*
+          episodes of the batch that last more than ``t`` steps, 0 if none (RLOO: Kool et al., 2019; Ahmadian et al.,
+          2024, https://arxiv.org/abs/2402.14740). Episodes of different lengths: each step is compared only with the
+          episodes still running at that step. With ``reward_to_go=False``: the mean of the other episodes' returns;
+        - ``"group"``: episodes come in groups of ``group_size`` started from the same initial state, and each is
+          compared with its group (GRPO, Shao et al., 2024, https://arxiv.org/abs/2402.03300):
+          ``(G - mean_group) / (std_group + 1e-8)`` per step over the group's episodes still running at that step
+          with ``normalize_returns=True`` (GRPO; the std division rescales each group and is not unbiased), the
+          leave-one-out baseline within the group without it (unbiased). Episodes are played in *waves*: at the start
+          of each wave every env is reset, env ``i`` playing episode ``k + i`` with the seed of its group (with
+          ``n_envs=1`` a group is ``group_size`` resets with one seed; with ``n_envs > 1`` a group's episodes run side by
+          side), and an env that finishes early keeps stepping, discarded, until the wave ends. ``VecNormalize``
+          sees identical first observations within a group. Truncated episodes are treated as terminal;
+        - ``"value"``: a learned state-value baseline ``V(s_t)``, trained with ``vf_coef``, with GAE(``gae_lambda``)
+          (Schulman et al., 2015, https://arxiv.org/abs/1506.02438).
+
+        ``"none"``, ``"mean"``, ``"leave_one_out"`` and ``"value"`` leave the expected gradient unchanged.
+    :param group_size: Episodes per group, with ``baseline="group"`` only (``n_episodes`` must be a multiple of it)
+    :param baseline_decay: Decay ``d`` of the running average of ``baseline="mean"`` (default 0.9), in [0, 1)
     :param gae_lambda: Factor of the Generalized Advantage Estimator, with ``baseline="value"`` only.
         ``1.0`` gives the pure Monte-Carlo advantage ``G_t - V(s_t)``; smaller values trade variance for bias
     :param reward_to_go: Weight each action by the return that follows it (True) or by the return of the whole
         episode, as in Williams' original estimator (False, only without a baseline)
-    :param normalize_returns: Standardize the policy-gradient weights (returns, or advantages with a value
-        baseline) over the batch to zero mean and unit variance, as the notebook did
+    :param normalize_returns: Standardize the policy-gradient weights (returns, or advantages after the baseline)
+        over the batch to zero mean and unit variance, as the notebook did (with ``baseline="group"``: within each
+        group, as GRPO)
     :param bootstrap_truncated: With a value baseline, bootstrap the return of time-limit-truncated episodes
         with ``V(s_T)``
-    :param ent_coef: Entropy coefficient for the loss calculation
+    :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step)
     :param vf_coef: Value function coefficient for the loss calculation (value baseline)
-    :param max_grad_norm: The maximum value for the gradient clipping
+    :param max_grad_norm: The maximum norm of the gradient, applied to the actor's and the critic's parameters
+        separately (a large value error does not shrink the policy step; parameters shared by both, such as a shared
+        CNN, count with the actor). It clips the per-episode gradient, see above
     :param max_episode_steps: Bound on the length of one episode: an env whose episodes run longer (for instance
         one with no ``TimeLimit``) raises a ``RuntimeError`` instead of hanging the rollout forever
     :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
@@ -112,8 +175,11 @@ class Reinforce(OnPolicyAlgorithm):
         env: GymEnv | str,
         learning_rate: float | Schedule = 1e-3,
         n_episodes: int = 10,
+        batch_size: int | None = None,
         gamma: float = 0.99,
         baseline: str = "none",
+        group_size: int | None = None,
+        baseline_decay: float | None = None,
         gae_lambda: float = 1.0,
         reward_to_go: bool = True,
         normalize_returns: bool = True,
@@ -135,8 +201,11 @@ class Reinforce(OnPolicyAlgorithm):
         self._check_hyperparameters(
             learning_rate,
             n_episodes,
+            batch_size,
             gamma,
             baseline,
+            group_size,
+            baseline_decay,
             gae_lambda,
             reward_to_go,
             ent_coef,
@@ -148,7 +217,7 @@ class Reinforce(OnPolicyAlgorithm):
             policy,
             env,
             learning_rate=learning_rate,
-            n_steps=1,  # unused: rollouts are whole episodes, see ``n_episodes``
+            n_steps=256,  # not a rollout length (rollouts are whole episodes, see n_episodes): the buffer's initial capacity
             gamma=gamma,
             gae_lambda=gae_lambda,
             ent_coef=ent_coef,
@@ -156,6 +225,7 @@ class Reinforce(OnPolicyAlgorithm):
             max_grad_norm=max_grad_norm,
             use_sde=use_sde,
             sde_sample_freq=sde_sample_freq,
+            rollout_buffer_class=EpisodeRolloutBuffer,  # type: ignore[arg-type]
             stats_window_size=stats_window_size,
             tensorboard_log=tensorboard_log,
             policy_kwargs=policy_kwargs,
@@ -172,7 +242,12 @@ class Reinforce(OnPolicyAlgorithm):
                 f"supported are {', '.join(space.__name__ for space in self.supported_action_spaces)}"
             )
         self.n_episodes = n_episodes
+        self.batch_size = batch_size
         self.baseline = baseline
+        self.group_size = group_size
+        self.baseline_decay = 0.9 if baseline_decay is None else baseline_decay
+        # The running average of returns of baseline="mean" (None until a first batch has been seen)
+        self._return_baseline: float | None = None
         self.reward_to_go = reward_to_go
         self.normalize_returns = normalize_returns
         self.bootstrap_truncated = bootstrap_truncated
@@ -185,8 +260,11 @@ class Reinforce(OnPolicyAlgorithm):
     def _check_hyperparameters(
         learning_rate: Any,
         n_episodes: Any,
+        batch_size: Any,
         gamma: Any,
         baseline: Any,
+        group_size: Any,
+        baseline_decay: Any,
         gae_lambda: Any,
         reward_to_go: Any,
         ent_coef: Any,
@@ -201,10 +279,16 @@ class Reinforce(OnPolicyAlgorithm):
                 raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
+        if batch_size is not None:
+            if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+                raise TypeError(f"batch_size must be an int or None, got {batch_size!r} of type {type(batch_size).__name__}")
+            if batch_size < 1:
+                raise ValueError(f"batch_size must be >= 1 (or None for the whole batch at once), got {batch_size}")
         _check_number("gamma", gamma, 0.0, 1.0)
         _check_number("gae_lambda", gae_lambda, 0.0, 1.0)
         if baseline not in BASELINES:
             raise ValueError(f"Unknown baseline {baseline!r}: expected one of {', '.join(map(repr, BASELINES))}")
+        _check_baseline(baseline, n_episodes, group_size, baseline_decay)
         if gae_lambda < 1.0 and baseline != "value":
             raise ValueError(f"gae_lambda={gae_lambda} < 1 needs a critic: use baseline='value' (got baseline={baseline!r})")
         if not reward_to_go and baseline == "value":
@@ -214,26 +298,47 @@ class Reinforce(OnPolicyAlgorithm):
         _check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
 
     def _setup_model(self) -> None:
-        # Like OnPolicyAlgorithm._setup_model, with an episodic buffer instead of the fixed-size RolloutBuffer
-        self._setup_lr_schedule()
-        self.set_random_seed(self.seed)
-        self.rollout_buffer = EpisodeRolloutBuffer(
-            self.observation_space,
-            self.action_space,
-            device=self.device,
-            gamma=self.gamma,
-            gae_lambda=self.gae_lambda,
-            n_envs=self.n_envs,
-        )
-        self.policy = self.policy_class(  # type: ignore[assignment]
-            self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
-        )
-        self.policy = self.policy.to(self.device)
-        self._maybe_recommend_cpu()
+        super()._setup_model()  # EpisodeRolloutBuffer through SB3's rollout_buffer_class hook, then the policy
+        self._sampling_noise = SamplingNoise(self.seed)
+
+    def set_random_seed(self, seed: int | None = None) -> None:
+        super().set_random_seed(seed)
+        # The actions of a rollout are drawn from this noise (see RolloutActor)
+        if seed is not None:
+            self._sampling_noise = SamplingNoise(seed)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_sampling_noise"]
+
+    def _set_training_mode(self, mode: bool) -> None:
+        # A walk over every module: skipped when nothing changes (it costs as much as a small update)
+        if self.policy.training != mode:
+            self.policy.set_training_mode(mode)
+
+    def _parameter_groups(self) -> tuple[list[th.nn.Parameter], list[th.nn.Parameter]]:
+        """The parameters of the actor (with any part shared with the critic) and those of the critic alone."""
+        policy = self.policy
+        critic_modules = [policy.value_net, policy.mlp_extractor.value_net]
+        if not policy.share_features_extractor:
+            critic_modules.append(policy.vf_features_extractor)
+        critic_ids = {id(p) for module in critic_modules for p in module.parameters()}
+        actor = [p for p in policy.parameters() if id(p) not in critic_ids]
+        critic = [p for p in policy.parameters() if id(p) in critic_ids]
+        return actor, critic
 
     @property
     def _critic_is_trained(self) -> bool:
         return self.baseline == "value" and self._n_updates > 0
+
+    def _to_env_actions(self, actions: np.ndarray) -> np.ndarray:
+        """What the env is given for the sampled (flat) actions: reshaped to the Box's shape, then clipped or unscaled."""
+        if not isinstance(self.action_space, spaces.Box):
+            return actions
+        actions = actions.reshape(-1, *self.action_space.shape)
+        if self.policy.squash_output:
+            return self.policy.unscale_action(actions)
+        # The Gaussian is unbounded: clip for the env, but learn from the sampled action
+        return np.clip(actions, self.action_space.low, self.action_space.high)
 
     def collect_rollouts(
         self,
@@ -245,6 +350,9 @@ class Reinforce(OnPolicyAlgorithm):
         """
         Play the first ``n_episodes`` episodes that start from now to their end and store them in ``rollout_buffer``.
 
+        The policy does not change during a rollout, so it is compiled once into its cheapest exact form
+        (:func:`~sb3_reinforce.reinforce.actor.make_rollout_actor`) and only sampled from, step after step.
+
         :param env: The training environment
         :param callback: Callback that will be called at each step
             (and at the beginning and end of the rollout)
@@ -254,41 +362,38 @@ class Reinforce(OnPolicyAlgorithm):
         """
         assert self._last_obs is not None, "No previous observation was provided"
         # Switch to eval mode (this affects batch norm / dropout)
-        self.policy.set_training_mode(False)
+        self._set_training_mode(False)
         rollout_buffer.reset()
-        # Episodes left half-played by the previous rollout came from an older policy: start afresh
-        if not np.all(self._last_episode_starts):
-            self._last_obs = env.reset()  # type: ignore[assignment]
-            self._last_episode_starts = np.ones(env.num_envs, dtype=bool)
+        grouped = self.baseline == "group"
+        n_groups = self.n_episodes // self.group_size if grouped and self.group_size else 0
+        group_seeds = self._sampling_noise.rng.integers(2**31 - 1, size=n_groups)
+        env_groups = np.full(env.num_envs, -1, dtype=np.int64)
+        if grouped:
+            # Waves of episodes, each started by a reset of every env with the seed of its episode's group
+            active, env_groups = self._start_wave(env, 0, group_seeds)
+        else:
+            # Episodes left half-played by the previous rollout came from an older policy: start afresh
+            if not np.all(self._last_episode_starts):
+                self._last_obs = env.reset()  # type: ignore[assignment]
+                self._last_episode_starts = np.ones(env.num_envs, dtype=bool)
+            # The batch is the first n_episodes episodes to start; `active` marks the envs playing one of them
+            active = np.arange(env.num_envs) < self.n_episodes
+        n_started = int(active.sum())
+        actor = make_rollout_actor(self.policy, self._sampling_noise)
         if self.use_sde:
-            self.policy.reset_noise(env.num_envs)
+            actor.reset_noise(env.num_envs)
 
         callback.on_rollout_start()
 
-        # The batch is the first n_episodes episodes to start; `active` marks the envs playing one of them
-        active = np.arange(env.num_envs) < self.n_episodes
-        n_started = int(active.sum())
         episode_steps = np.zeros(env.num_envs, dtype=np.int64)
         n_steps = 0
         while active.any():
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 # Sample a new noise matrix
-                self.policy.reset_noise(env.num_envs)
+                actor.reset_noise(env.num_envs)
 
-            with th.no_grad():
-                obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
-                actions = sample_actions(self.policy, obs_tensor).cpu().numpy()
-
-            # Rescale and perform action
-            clipped_actions = actions
-            if isinstance(self.action_space, spaces.Box):
-                if self.policy.squash_output:
-                    clipped_actions = self.policy.unscale_action(clipped_actions)
-                else:
-                    # The Gaussian is unbounded: clip for the env, but learn from the sampled action
-                    clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
-
-            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            actions = actor.sample(self._last_obs)
+            new_obs, rewards, dones, infos = env.step(self._to_env_actions(actions))
             self.num_timesteps += env.num_envs
             n_steps += 1
 
@@ -300,26 +405,30 @@ class Reinforce(OnPolicyAlgorithm):
                 self._last_episode_starts = np.zeros(env.num_envs, dtype=bool)
                 return False
 
-            # Episode statistics only from the batch: the discarded episodes that finish are biased toward short ones
-            batch_envs = np.flatnonzero(active)
-            self._update_info_buffer([infos[idx] for idx in batch_envs], dones[batch_envs])
             self._check_finite(rewards, new_obs, active)
-
-            rollout_buffer.add(self._last_obs, actions, rewards, active, dones, infos)  # type: ignore[arg-type]
-            episode_steps = np.where(dones, 0, episode_steps + 1)
-            if np.any(episode_steps[active] >= self.max_episode_steps):
+            rollout_buffer.add(self._last_obs, actions, rewards, active, dones)  # type: ignore[arg-type]
+            episode_steps += 1
+            if dones.any():
+                self._end_episodes(rollout_buffer, infos, dones, active, env_groups)
+                episode_steps[dones] = 0
+                for env_idx in np.flatnonzero(dones & active):
+                    # The env starts a new episode: it joins the batch only while the batch is not full
+                    # (with groups, only at the next wave)
+                    active[env_idx] = not grouped and n_started < self.n_episodes
+                    n_started += int(active[env_idx])
+            if n_steps >= self.max_episode_steps and np.any(episode_steps[active] >= self.max_episode_steps):
                 raise RuntimeError(
                     f"An episode ran for {self.max_episode_steps} steps without ending (max_episode_steps="
                     f"{self.max_episode_steps}). REINFORCE learns from complete episodes: wrap the env in "
                     "gymnasium.wrappers.TimeLimit (or register it with max_episode_steps), or raise max_episode_steps."
                 )
-            for env_idx in np.flatnonzero(dones & active):
-                # The env starts a new episode: it joins the batch only while the batch is not full
-                active[env_idx] = n_started < self.n_episodes
-                n_started += int(active[env_idx])
 
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
+            if grouped and not active.any() and n_started < self.n_episodes:
+                active, env_groups = self._start_wave(env, n_started, group_seeds)
+                n_started += int(active.sum())
+                episode_steps[:] = 0
 
         rollout_buffer.finalize()
         self._compute_returns(rollout_buffer)
@@ -328,17 +437,62 @@ class Reinforce(OnPolicyAlgorithm):
         callback.on_rollout_end()
         return True
 
+    def _start_wave(self, env: VecEnv, first_episode: int, group_seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """
+        Reset every env for the next wave of grouped episodes: env ``i`` plays episode ``first_episode + i`` (if the
+        batch needs it), reset with the seed of that episode's group, so the episodes of a group start from the same
+        state. The envs of the wave that are not needed are reset without a seed and their episodes discarded.
+
+        :return: The mask of the envs playing a batch episode, and the group of each env's episode
+        """
+        episodes = first_episode + np.arange(env.num_envs)
+        active = episodes < self.n_episodes
+        groups = np.where(active, episodes // (self.group_size or 1), -1)
+        # VecEnv.seed(s) seeds env i with s + i; the seed of every env's next reset is VecEnv._seeds
+        env.unwrapped._seeds = [int(group_seeds[group]) if group >= 0 else None for group in groups]
+        self._last_obs = env.reset()  # type: ignore[assignment]
+        self._last_episode_starts = np.ones(env.num_envs, dtype=bool)
+        return active, groups
+
+    def _end_episodes(
+        self,
+        rollout_buffer: EpisodeRolloutBuffer,
+        infos: list[dict[str, Any]],
+        dones: np.ndarray,
+        active: np.ndarray,
+        env_groups: np.ndarray,
+    ) -> None:
+        """Book the episodes that ended at this step: statistics and, for batch episodes, how they ended."""
+        # Episode statistics only from the batch: the discarded episodes that finish are biased toward short ones
+        batch_envs = np.flatnonzero(active)
+        self._update_info_buffer([infos[idx] for idx in batch_envs], dones[batch_envs])
+        for env_idx in np.flatnonzero(dones & active):
+            info = infos[env_idx]
+            truncated = bool(info.get("TimeLimit.truncated", False))
+            terminal_obs = info.get("terminal_observation")
+            if truncated and terminal_obs is not None:
+                # Bootstrapped with V(s_T): a NaN here would only surface one update later, as a NaN loss
+                self._check_finite_observation(terminal_obs, f"terminal observation (env index {env_idx})")
+            rollout_buffer.end_episode(int(env_idx), terminal_obs, truncated, int(env_groups[env_idx]))
+
     @staticmethod
-    def _check_finite(rewards: np.ndarray, observations: Any, active: np.ndarray) -> None:
+    def _check_finite_observation(observation: Any, what: str) -> None:
+        for key, obs in observation.items() if isinstance(observation, dict) else [(None, observation)]:
+            obs = np.asarray(obs)
+            if np.issubdtype(obs.dtype, np.floating) and not np.all(np.isfinite(obs)):
+                where = "" if key is None else f" under key {key!r}"
+                raise ValueError(f"The env returned a non-finite {what}{where}: {obs}")
+
+    def _check_finite(self, rewards: np.ndarray, observations: Any, active: np.ndarray) -> None:
         """Fail at the step where the env goes wrong, not later as NaN weights."""
-        if not np.all(np.isfinite(rewards[active])):
+        if not np.isfinite(rewards).all() and not np.all(np.isfinite(rewards[active])):
             bad = int(np.flatnonzero(~np.isfinite(rewards) & active)[0])
             raise ValueError(
                 f"The env returned a non-finite reward {float(rewards[bad])} (env index {bad}): "
                 "REINFORCE would turn it into NaN weights. Check the env's reward (and any reward wrapper)."
             )
         for key, obs in observations.items() if isinstance(observations, dict) else [(None, observations)]:
-            if np.issubdtype(obs.dtype, np.floating) and not np.all(np.isfinite(obs)):
+            if obs.dtype.kind == "f" and not np.isfinite(obs).all():
                 bad = int(np.flatnonzero(~np.isfinite(obs.reshape(len(obs), -1)).all(axis=1))[0])
                 where = "" if key is None else f" under key {key!r}"
                 raise ValueError(f"The env returned a non-finite observation{where} (env index {bad}): {obs[bad]}")
@@ -351,83 +505,118 @@ class Reinforce(OnPolicyAlgorithm):
             with th.no_grad():
                 observations = rollout_buffer.obs_to_torch(rollout_buffer.observations)
                 values = self.policy.predict_values(observations).flatten().cpu().numpy()
-            # Never bootstrap from a critic that has not been trained yet: treat the time limit as terminal then
-            if self.bootstrap_truncated and self._critic_is_trained and rollout_buffer.truncated.any():
-                terminal_obs = rollout_buffer.obs_to_torch(_stack(rollout_buffer.terminal_observations))
-                with th.no_grad():
-                    bootstrap_values = self.policy.predict_values(terminal_obs).flatten().cpu().numpy()
-        rollout_buffer.compute_returns_and_advantage(values, bootstrap_values, reward_to_go=self.reward_to_go)
+                # Never bootstrap from a critic that has not been trained yet: treat the time limit as terminal then
+                terminal_obs = rollout_buffer.terminal_observations
+                if self.bootstrap_truncated and self._critic_is_trained and terminal_obs is not None:
+                    terminal = rollout_buffer.obs_to_torch(terminal_obs)
+                    bootstrap_values = self.policy.predict_values(terminal).flatten().cpu().numpy()
+        rollout_buffer.compute_returns_and_advantage(
+            values,
+            bootstrap_values,
+            reward_to_go=self.reward_to_go,
+            baseline=self.baseline,
+            return_baseline=self._return_baseline or 0.0,
+            normalize_groups=self.normalize_returns,
+        )
+        if self.baseline == "mean":
+            # Updated after use: the baseline of a batch never depends on the batch itself (unbiased)
+            batch_mean = float(rollout_buffer.returns.mean())
+            previous = batch_mean if self._return_baseline is None else self._return_baseline
+            self._return_baseline = self.baseline_decay * previous + (1.0 - self.baseline_decay) * batch_mean
+
+    def _policy_weights(self) -> th.Tensor:
+        """The policy-gradient weights of the whole batch: returns or advantages, standardized if asked."""
+        weights = self.rollout_buffer.to_torch(self.rollout_buffer.advantages)
+        # With baseline="group" the weights are already standardized, group by group (GRPO)
+        if self.normalize_returns and self.baseline != "group" and len(weights) > 1:
+            weights = (weights - weights.mean()) / (weights.std() + 1e-8)
+        return weights
 
     def train(self) -> None:
         """
         Update policy using the currently gathered rollout buffer (one gradient step on the whole batch).
         """
         # Switch to train mode (this affects batch norm / dropout)
-        self.policy.set_training_mode(True)
+        self._set_training_mode(True)
         # Update optimizer learning rate
         self._update_learning_rate(self.policy.optimizer)
 
-        batch = self.rollout_buffer.get()
-        actions = batch.actions
-        if isinstance(self.action_space, spaces.Discrete):
-            # Convert discrete action from float to long
-            actions = actions.long().flatten()
+        buffer = self.rollout_buffer
+        weights = self._policy_weights()
+        with_critic = self.baseline == "value"
+        # Every term is a sum over the steps of an episode, averaged over the N episodes of the batch (see the class
+        # docstring): the chunks of `batch_size` steps add up to exactly the whole-batch gradient
+        per_episode = 1.0 / buffer.n_episodes
+        policy_loss_sum, entropy_loss_sum, value_loss_sum = 0.0, 0.0, 0.0
+        self.policy.optimizer.zero_grad()
+        start = 0
+        for rollout_data in buffer.get(self.batch_size):
+            actions = rollout_data.actions
+            if isinstance(self.action_space, spaces.Discrete):
+                # Convert discrete action from float to long
+                actions = actions.long().flatten()
+            chunk_weights = weights[start : start + len(actions)]
+            start += len(actions)
 
-        values, log_prob, entropy = self.policy.evaluate_actions(batch.observations, actions)
-        values = values.flatten()
+            if with_critic:
+                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+            else:
+                # No critic in the loss: skip the value network's forward and backward passes
+                distribution = self.policy.get_distribution(rollout_data.observations)
+                log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
 
-        # Policy-gradient weights: returns (no baseline) or advantages (value baseline)
-        weights = batch.advantages
-        if self.normalize_returns and len(weights) > 1:
-            weights = (weights - weights.mean()) / (weights.std() + 1e-8)
+            # Policy gradient loss: its gradient is the REINFORCE estimator, averaged over episodes,
+            # -1/N sum_i sum_t G_t grad log pi(a_t|s_t). Dividing by the number of steps instead would weigh each
+            # batch by 1/(total length), a random quantity tied to the returns: a bias toward short episodes.
+            policy_loss = -(chunk_weights * log_prob).sum() * per_episode
+            # Entropy loss favor exploration (approximated by -log_prob when there is no analytical form)
+            entropy_loss = (log_prob if entropy is None else -entropy).sum() * per_episode
+            loss = policy_loss + self.ent_coef * entropy_loss
+            if with_critic:
+                # Value loss using the Monte-Carlo (lambda-)returns as targets
+                value_loss = ((rollout_data.returns - values.flatten()) ** 2).sum() * per_episode
+                loss = loss + self.vf_coef * value_loss
+                value_loss_sum += value_loss.item()
+            loss.backward()
+            policy_loss_sum += policy_loss.item()
+            entropy_loss_sum += entropy_loss.item()
 
-        # Policy gradient loss: its gradient is the REINFORCE estimator, averaged over episodes,
-        # -1/N sum_i sum_t G_t grad log pi(a_t|s_t). Dividing by the number of steps instead would weigh each
-        # batch by 1/(total length), a random quantity tied to the returns: a bias toward short episodes.
-        policy_loss = -(weights * log_prob).sum() / self.rollout_buffer.n_episodes
-
-        # Entropy loss favor exploration
-        if entropy is None:
-            # Approximate entropy when no analytical form
-            entropy_loss = -th.mean(-log_prob)
-        else:
-            entropy_loss = -th.mean(entropy)
-
-        loss = policy_loss + self.ent_coef * entropy_loss
-        if self.baseline == "value":
-            # Value loss using the Monte-Carlo (lambda-)returns as targets
-            value_loss = F.mse_loss(batch.returns, values)
-            loss = loss + self.vf_coef * value_loss
-
-        if not th.isfinite(loss):
+        loss_value = policy_loss_sum + self.ent_coef * entropy_loss_sum + self.vf_coef * value_loss_sum
+        if not np.isfinite(loss_value):
             # Stop before the step rather than write NaN into the weights (and into the next checkpoint)
+            self.policy.optimizer.zero_grad()
             raise RuntimeError(
-                f"Non-finite loss {loss.item()} (policy_gradient_loss={policy_loss.item()}): training stopped before "
+                f"Non-finite loss {loss_value} (policy_gradient_loss={policy_loss_sum}): training stopped before "
                 f"this update, the weights are unchanged. Lower the learning rate "
                 f"(now {self.policy.optimizer.param_groups[0]['lr']}) or check the env's rewards."
             )
 
-        # Optimization step
-        self.policy.optimizer.zero_grad()
-        loss.backward()
-        # Clip grad norm
-        grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+        # Clip grad norm: the actor's and the critic's separately, so that a large value error cannot shrink the policy step
+        actor_params, critic_params = self._parameter_groups()
+        grad_norm = th.nn.utils.clip_grad_norm_(actor_params, self.max_grad_norm)
+        if with_critic:
+            value_grad_norm = th.nn.utils.clip_grad_norm_(critic_params, self.max_grad_norm)
+            self.logger.record("train/value_grad_norm", value_grad_norm.item())
         self.policy.optimizer.step()
         self._n_updates += 1
 
-        buffer = self.rollout_buffer
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self.logger.record("train/policy_gradient_loss", policy_loss.item())
-        self.logger.record("train/entropy_loss", entropy_loss.item())
-        self.logger.record("train/loss", loss.item())
+        self.logger.record("train/policy_gradient_loss", policy_loss_sum)
+        self.logger.record("train/entropy_loss", entropy_loss_sum)
+        self.logger.record("train/loss", loss_value)
         self.logger.record("train/grad_norm", grad_norm.item())
         self.logger.record("train/episodes_per_update", buffer.n_episodes)
-        self.logger.record("train/steps_per_update", buffer.size)
+        self.logger.record("train/steps_per_update", buffer.n_steps)
         self.logger.record("train/return_mean", float(buffer.returns.mean()))
         self.logger.record("train/return_std", float(buffer.returns.std()))
         self.logger.record("train/truncated_episodes", int(buffer.truncated.sum()))
-        if self.baseline == "value":
-            self.logger.record("train/value_loss", value_loss.item())
+        self.logger.record("train/baseline", self.baseline, exclude=("stdout", "log", "json", "csv"))
+        # Variance diagnostic: the spread of the policy-gradient weights after the baseline, before any normalization
+        self.logger.record("train/pg_weight_std", float(buffer.advantages.std()))
+        if self.baseline == "mean":
+            self.logger.record("train/return_baseline", float(self._return_baseline or 0.0))
+        if with_critic:
+            self.logger.record("train/value_loss", value_loss_sum)
             self.logger.record("train/explained_variance", explained_variance(buffer.values, buffer.returns))
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())

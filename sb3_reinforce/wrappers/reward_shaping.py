@@ -1,7 +1,7 @@
 """Reward shaping wrappers that keep the environment's own reward in ``info``.
 
 * ``RewardShaping`` - adds a shaping term ``shaping(obs, action, next_obs, reward, terminated, truncated, info)``
-  to the reward, or replaces the reward with it (the seed notebook's ``0.1 * position**2``).
+  to the reward, or replaces the reward with it.
 * ``PotentialShaping`` - potential-based shaping ``F = gamma * phi(s') - phi(s)`` (Ng, Harada & Russell, 1999),
   which leaves the optimal policy unchanged.
 
@@ -18,39 +18,35 @@ and, on the last step of an episode (``terminated or truncated``):
   ``info["true_reward"]`` over the episode and its length, to log the real return beside the shaped one.
   Which return SB3's ``Monitor`` (``info["episode"]``, ``rollout/ep_rew_mean``) reports depends on where it sits:
   ``make_vec_env(..., wrapper_class=RewardShaping)`` puts ``Monitor`` *inside* the wrapper, so it sees the true
-  reward; an algorithm given an already-wrapped env (``Reinforce("MlpPolicy", RewardShaping(env, "seed"))``) adds
+  reward; an algorithm given an already-wrapped env (``Reinforce("MlpPolicy", RewardShaping(env, fn))``) adds
   ``Monitor`` *outside*, so it sees the shaped reward.
 
-Presets are module-level functions, so a wrapped environment can be pickled (``SubprocVecEnv``, ``env.spec``).
+The wrappers know nothing about any particular task: the shaping term and the potential are callables (or import
+paths ``"module:function"``, which keep ``env.spec`` JSON-friendly). The MountainCar functions of the seed notebook
+live with the experiments, in :mod:`sb3_reinforce.experiments.mountain_car`.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 from gymnasium.core import ActType, ObsType
 
 __all__ = [
-    "MOUNTAIN_CAR_ENERGY_SCALE",
-    "POTENTIAL_PRESETS",
     "SHAPING_KEY",
-    "SHAPING_PRESETS",
     "TRUE_EPISODE_KEY",
     "TRUE_REWARD_KEY",
     "PotentialFn",
     "PotentialShaping",
     "RewardShaping",
     "ShapingFn",
-    "mountain_car_energy",
-    "no_shaping",
-    "seed_shaping",
-    "zero_potential",
 ]
 
 #: ``info`` key holding the environment's own (unshaped) reward of the step.
@@ -65,90 +61,37 @@ ShapingFn = Callable[[Any, Any, Any, float, bool, bool, dict[str, Any]], Support
 #: ``potential(obs) -> float``
 PotentialFn = Callable[[Any], SupportsFloat]
 
-#: Default ``scale`` of the ``"energy"`` potential. ``phi(goal at rest) - phi(valley bottom at rest)`` is then
-#: ``5000 * 0.0025 / 3 * (sin(1.35) + 1) = 8.2``, and ``phi`` at the speed limit (``|v| = 0.07``) adds ``12.25``:
-#: the same order of magnitude as the ``+100`` goal bonus spread over a ~100-step episode.
-MOUNTAIN_CAR_ENERGY_SCALE = 5000.0
-
-
-# -- Presets ---------------------------------------------------------------------------------------------------------
-
-
-def no_shaping(
-    obs: Any, action: Any, next_obs: Any, reward: float, terminated: bool, truncated: bool, info: dict[str, Any]
-) -> float:
-    """
-    Zero shaping term (preset ``"none"``).
-
-    >>> no_shaping(None, None, None, -1.0, False, False, {})
-    0.0
-    """
-    return 0.0
-
-
-def seed_shaping(
-    obs: Any, action: Any, next_obs: Any, reward: float, terminated: bool, truncated: bool, info: dict[str, Any]
-) -> float:
-    """
-    The seed notebook's MountainCar reward, ``0.1 * x**2`` with ``x = next_obs[0]``, the car position after the step.
-
-    Preset ``"seed"``; ``RewardShaping`` uses it with ``mode="replace"`` by default, as the notebook did. The reward
-    grows with the distance to ``x = 0`` on either side, so it rewards swinging up either hill.
-
-    >>> import numpy as np
-    >>> seed_shaping(None, None, np.array([-0.5, 0.0]), 0.0, False, False, {})
-    0.025
-    """
-    position = float(next_obs[0])
-    return 0.1 * position**2
-
-
-def zero_potential(obs: Any) -> float:
-    """
-    Constant zero potential (preset ``"none"``): no shaping at all.
-
-    >>> zero_potential(None)
-    0.0
-    """
-    return 0.0
-
-
-def mountain_car_energy(obs: Any) -> float:
-    """
-    Mechanical energy per unit mass of the MountainCar car, ``0.5 * v**2 + (0.0025 / 3) * sin(3 * x)`` (preset ``"energy"``).
-
-    ``obs = [x, v]``. MountainCar's gravity term ``-0.0025 * cos(3 * x)`` derives from the height
-    ``(0.0025 / 3) * sin(3 * x)``, so this energy only grows when the engine pumps it in. ``PotentialShaping``
-    multiplies it by ``scale`` (default :data:`MOUNTAIN_CAR_ENERGY_SCALE`).
-
-    >>> import math
-    >>> math.isclose(mountain_car_energy([-math.pi / 6, 0.0]), -0.0025 / 3)
-    True
-    """
-    position, velocity = float(obs[0]), float(obs[1])
-    return 0.5 * velocity**2 + (0.0025 / 3.0) * math.sin(3.0 * position)
-
-
-#: Shaping presets of ``RewardShaping``, by name.
-SHAPING_PRESETS: dict[str, ShapingFn] = {"none": no_shaping, "seed": seed_shaping}
-#: Potential presets of ``PotentialShaping``, by name.
-POTENTIAL_PRESETS: dict[str, PotentialFn] = {"none": zero_potential, "energy": mountain_car_energy}
-
-# Default ``mode`` of ``RewardShaping`` per preset (callables: "add"), default ``scale`` of ``PotentialShaping``
-_PRESET_MODES = {"seed": "replace"}
-_PRESET_SCALES = {"energy": MOUNTAIN_CAR_ENERGY_SCALE}
 _MODES = ("add", "replace")
 
 
-def _resolve_preset(value: Any, presets: dict[str, Any], what: str) -> Any:
-    """Return the preset called ``value`` or the callable ``value`` itself."""
-    if isinstance(value, str):
-        if value not in presets:
-            raise ValueError(f"Unknown {what} preset {value!r}, valid presets are: {', '.join(map(repr, presets))}")
-        return presets[value]
+def _resolve_callable(value: Any, name: str) -> Any:
+    """
+    Return ``value`` if it is callable, or the callable that the import path ``"package.module:function"`` names.
+
+    An import path keeps the wrapper's constructor arguments JSON-friendly, so ``env.spec.to_json()`` and
+    ``gymnasium.register(additional_wrappers=...)`` work with it.
+    """
     if callable(value):
         return value
-    raise TypeError(f"`{what}` must be a preset name ({', '.join(map(repr, presets))}) or a callable, got {value!r}")
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be a callable or an import path 'module:function', got {value!r}")
+    module_name, sep, attribute = value.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"`{name}` must be a callable or an import path 'module:function', got {value!r}")
+    try:
+        resolved = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise ValueError(f"`{name}`={value!r} cannot be imported: {error}") from error
+    if not callable(resolved):
+        raise TypeError(f"`{name}`={value!r} names {resolved!r}, which is not callable")
+    return resolved
+
+
+def _real_number(value: Any, name: str) -> float:
+    """``value`` as a float; a TypeError naming ``name`` if it is not a real number (bools included)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {value!r} of type {type(value).__name__}")
+    return float(value)
 
 
 def _finite_float(value: Any, what: str, obs: Any) -> float:
@@ -238,64 +181,49 @@ class RewardShaping(_ShapedRewardWrapper[ObsType, ActType], gym.utils.RecordCons
     The environment's reward stays available as ``info["true_reward"]``, the term as ``info["shaping"]`` and,
     at the end of an episode, the true return as ``info["true_episode"]["r"]`` (see the module docstring).
 
-    Presets (:data:`SHAPING_PRESETS`): ``"seed"`` (:func:`seed_shaping`, the notebook's ``0.1 * next_obs[0]**2``,
-    used with ``mode="replace"`` by default) and ``"none"`` (:func:`no_shaping`).
-
-    Pickling: presets are module-level functions and pickle by reference. A lambda or a local function cannot be
-    pickled with :mod:`pickle` (``SubprocVecEnv`` and ``make_vec_env`` use ``cloudpickle`` on the env *factory*, which
-    handles them, but ``pickle.dumps(env)`` does not): prefer a module-level function.
+    Pickling: a module-level function pickles by reference. A lambda or a local function cannot be pickled with
+    :mod:`pickle` (``SubprocVecEnv`` and ``make_vec_env`` use ``cloudpickle`` on the env *factory*, which handles
+    them, but ``pickle.dumps(env)`` does not): prefer a module-level function.
 
     Example:
         >>> import gymnasium as gym
-        >>> import numpy as np
         >>> from sb3_reinforce.wrappers import RewardShaping
-        >>> env = RewardShaping(gym.make("MountainCarContinuous-v0"), "seed")
-        >>> _ = env.reset(seed=0)
-        >>> next_obs, reward, terminated, truncated, info = env.step(np.array([1.0], dtype=np.float32))
-        >>> reward == 0.1 * float(next_obs[0]) ** 2
-        True
-        >>> round(info["true_reward"], 3), info["shaping"] == reward
-        (-0.1, True)
-
-        A callable shaping term, added to the environment's reward:
-
         >>> env = RewardShaping(gym.make("CartPole-v1"), lambda obs, action, next_obs, *_: -abs(float(next_obs[2])))
         >>> _ = env.reset(seed=0)
         >>> _, reward, _, _, info = env.step(0)
         >>> reward == 1.0 + info["shaping"], info["true_reward"]
         (True, 1.0)
 
+        The same term replacing the environment's reward:
+
+        >>> env = RewardShaping(gym.make("CartPole-v1"), lambda obs, action, next_obs, *_: 0.5, mode="replace")
+        >>> _ = env.reset(seed=0)
+        >>> env.step(0)[1]
+        0.5
+
     :param env: Environment to wrap
-    :param shaping: A preset name from :data:`SHAPING_PRESETS` or a callable
-        ``shaping(obs, action, next_obs, reward, terminated, truncated, info) -> float``
-    :param mode: ``"add"`` adds the term to the environment's reward, ``"replace"`` returns the term alone.
-        ``None`` means the preset's default: ``"replace"`` for ``"seed"``, ``"add"`` for everything else.
-    :raises TypeError: If ``shaping`` is neither a string nor a callable.
-    :raises ValueError: If ``shaping`` is an unknown preset, if ``mode`` is not ``"add"`` / ``"replace"``,
-        if ``"seed"`` is used on an environment without a ``Box`` observation space, and (in :meth:`step`)
-        if the shaping term is not a finite number.
+    :param shaping: A callable ``shaping(obs, action, next_obs, reward, terminated, truncated, info) -> float``,
+        or the import path ``"module:function"`` of one
+    :param mode: ``"add"`` adds the term to the environment's reward, ``"replace"`` returns the term alone
+    :raises TypeError: If ``shaping`` is neither a callable nor a string.
+    :raises ValueError: If ``shaping`` is a string that does not import, if ``mode`` is not ``"add"`` /
+        ``"replace"``, and (in :meth:`step`) if the shaping term is not a finite number.
 
     Change logs:
      * 0.1.0 - Initially added
+     * 0.2.0 - Presets (``"seed"``) moved to :mod:`sb3_reinforce.experiments.mountain_car`; ``mode`` defaults to ``"add"``
     """
 
-    def __init__(self, env: gym.Env[ObsType, ActType], shaping: str | ShapingFn, mode: str | None = None) -> None:
-        shaping_fn: ShapingFn = _resolve_preset(shaping, SHAPING_PRESETS, "shaping")
-        mode_default = _PRESET_MODES.get(shaping, "add") if isinstance(shaping, str) else "add"
-        resolved_mode = mode_default if mode is None else mode
-        if resolved_mode not in _MODES:
+    def __init__(self, env: gym.Env[ObsType, ActType], shaping: str | ShapingFn, mode: str = "add") -> None:
+        shaping_fn: ShapingFn = _resolve_callable(shaping, "shaping")
+        if mode not in _MODES:
             raise ValueError(f"`mode` must be one of {_MODES}, got {mode!r}")
-        if shaping == "seed" and not isinstance(env.observation_space, spaces.Box):
-            raise ValueError(
-                f"The 'seed' shaping preset reads the position next_obs[0] and needs a Box observation space, "
-                f"got {env.observation_space!r}"
-            )
 
         gym.utils.RecordConstructorArgs.__init__(self, shaping=shaping, mode=mode)
         _ShapedRewardWrapper.__init__(self, env)
 
         self.shaping_fn = shaping_fn
-        self.mode = resolved_mode
+        self.mode = mode
 
     def _shape(
         self,
@@ -330,35 +258,32 @@ class PotentialShaping(_ShapedRewardWrapper[ObsType, ActType], gym.utils.RecordC
     The environment's reward stays available as ``info["true_reward"]``, ``F`` as ``info["shaping"]`` and, at the
     end of an episode, the true return as ``info["true_episode"]["r"]`` (see the module docstring).
 
-    Presets (:data:`POTENTIAL_PRESETS`): ``"energy"`` (:func:`mountain_car_energy`, MountainCar's mechanical energy,
-    default ``scale`` :data:`MOUNTAIN_CAR_ENERGY_SCALE`) and ``"none"`` (:func:`zero_potential`).
     Pickling: as for :class:`RewardShaping`, prefer module-level functions to lambdas.
 
     Example:
         >>> import gymnasium as gym
         >>> import numpy as np
         >>> from sb3_reinforce.wrappers import PotentialShaping
-        >>> env = PotentialShaping(gym.make("MountainCarContinuous-v0"), "energy", gamma=0.99)
+        >>> height = lambda obs: float(obs[0])  # the position of the MountainCar car
+        >>> env = PotentialShaping(gym.make("MountainCarContinuous-v0"), height, gamma=0.99, scale=10.0)
         >>> obs, _ = env.reset(seed=0)
         >>> next_obs, reward, terminated, truncated, info = env.step(np.array([1.0], dtype=np.float32))
-        >>> phi = lambda o: env.scale * mountain_car_energy(o)
-        >>> bool(np.isclose(info["shaping"], 0.99 * phi(next_obs) - phi(obs)))
+        >>> bool(np.isclose(info["shaping"], 0.99 * 10.0 * next_obs[0] - 10.0 * obs[0]))
         True
         >>> bool(np.isclose(reward, info["true_reward"] + info["shaping"]))
         True
 
     :param env: Environment to wrap
-    :param potential: A preset name from :data:`POTENTIAL_PRESETS` or a callable ``potential(obs) -> float``
+    :param potential: A callable ``potential(obs) -> float``, or the import path ``"module:function"`` of one
     :param gamma: Discount factor, in ``[0, 1]``; must be the ``gamma`` of the algorithm that learns on the env
-    :param scale: Multiplies the potential. ``None`` means the preset's default:
-        :data:`MOUNTAIN_CAR_ENERGY_SCALE` for ``"energy"``, ``1.0`` for everything else.
-    :raises TypeError: If ``potential`` is neither a string nor a callable.
-    :raises ValueError: If ``potential`` is an unknown preset, if ``"energy"`` is used on an environment whose
-        observation space is not a ``Box`` of shape ``(2,)``, if ``gamma`` is not in ``[0, 1]`` or ``scale`` is not
-        finite, and (in :meth:`reset` / :meth:`step`) if the potential is not a finite number.
+    :param scale: Multiplies the potential
+    :raises TypeError: If ``potential`` is neither a callable nor a string, or ``gamma`` / ``scale`` is not a number.
+    :raises ValueError: If ``potential`` is a string that does not import, if ``gamma`` is not in ``[0, 1]`` or
+        ``scale`` is not finite, and (in :meth:`reset` / :meth:`step`) if the potential is not a finite number.
 
     Change logs:
      * 0.1.0 - Initially added
+     * 0.2.0 - Presets (``"energy"``) moved to :mod:`sb3_reinforce.experiments.mountain_car`; ``scale`` defaults to 1
     """
 
     def __init__(
@@ -366,29 +291,22 @@ class PotentialShaping(_ShapedRewardWrapper[ObsType, ActType], gym.utils.RecordC
         env: gym.Env[ObsType, ActType],
         potential: str | PotentialFn,
         gamma: float,
-        scale: float | None = None,
+        scale: float = 1.0,
     ) -> None:
-        potential_fn: PotentialFn = _resolve_preset(potential, POTENTIAL_PRESETS, "potential")
-        if potential == "energy":
-            space = env.observation_space
-            if not (isinstance(space, spaces.Box) and space.shape == (2,)):
-                raise ValueError(
-                    "The 'energy' potential preset is for MountainCar and needs a Box observation space of shape (2,) "
-                    f"([position, velocity]), got {space!r}"
-                )
-        if not 0.0 <= gamma <= 1.0:
+        potential_fn: PotentialFn = _resolve_callable(potential, "potential")
+        gamma_value = _real_number(gamma, "gamma")
+        if not 0.0 <= gamma_value <= 1.0:
             raise ValueError(f"`gamma` must be in [0, 1], got {gamma!r}")
-        scale_default = _PRESET_SCALES.get(potential, 1.0) if isinstance(potential, str) else 1.0
-        resolved_scale = scale_default if scale is None else scale
-        if not math.isfinite(resolved_scale):
+        scale_value = _real_number(scale, "scale")
+        if not math.isfinite(scale_value):
             raise ValueError(f"`scale` must be finite, got {scale!r}")
 
         gym.utils.RecordConstructorArgs.__init__(self, potential=potential, gamma=gamma, scale=scale)
         _ShapedRewardWrapper.__init__(self, env)
 
         self.potential_fn = potential_fn
-        self.gamma = float(gamma)
-        self.scale = float(resolved_scale)
+        self.gamma = gamma_value
+        self.scale = scale_value
         self.last_potential = 0.0
 
     def phi(self, obs: Any) -> float:

@@ -16,19 +16,26 @@ from stable_baselines3.common.env_checker import check_env
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import SubprocVecEnv
 
+import sb3_reinforce.wrappers
+from sb3_reinforce.experiments.mountain_car import (
+    ENERGY_SCALE,
+    energy_shaping,
+    mechanical_energy,
+    notebook_reward,
+    notebook_shaping,
+)
 from sb3_reinforce.wrappers import (
-    MOUNTAIN_CAR_ENERGY_SCALE,
-    POTENTIAL_PRESETS,
     SHAPING_KEY,
-    SHAPING_PRESETS,
     TRUE_EPISODE_KEY,
     TRUE_REWARD_KEY,
     BernoulliToContinuous,
     PotentialShaping,
     RewardShaping,
-    mountain_car_energy,
-    seed_shaping,
 )
+
+# Import paths: the wrappers' constructor arguments stay JSON-friendly (env.spec.to_json, gymnasium.register)
+NOTEBOOK_REWARD_PATH = "sb3_reinforce.experiments.mountain_car:notebook_reward"
+ENERGY_PATH = "sb3_reinforce.experiments.mountain_car:mechanical_energy"
 
 RIGHT = np.array([1.0], dtype=np.float32)
 
@@ -56,16 +63,28 @@ def mountain_car(max_episode_steps: int = 50) -> gym.Env:
     return gym.make("MountainCarContinuous-v0", max_episode_steps=max_episode_steps)
 
 
-def test_presets_are_listed() -> None:
-    assert set(SHAPING_PRESETS) == {"none", "seed"}
-    assert set(POTENTIAL_PRESETS) == {"none", "energy"}
-    assert SHAPING_PRESETS["seed"] is seed_shaping
-    assert POTENTIAL_PRESETS["energy"] is mountain_car_energy
+def zero_shaping(*_: Any) -> float:
+    return 0.0
+
+
+def test_wrappers_are_generic() -> None:
+    # The package exports the classes and the info keys; MountainCar knowledge lives in experiments/mountain_car.py
+    assert set(sb3_reinforce.wrappers.__all__) == {
+        "BernoulliToContinuous",
+        "PotentialShaping",
+        "RewardShaping",
+        "SHAPING_KEY",
+        "TRUE_EPISODE_KEY",
+        "TRUE_REWARD_KEY",
+    }
     assert (TRUE_REWARD_KEY, SHAPING_KEY, TRUE_EPISODE_KEY) == ("true_reward", "shaping", "true_episode")
+    assert RewardShaping(mountain_car(), NOTEBOOK_REWARD_PATH).shaping_fn is notebook_reward
+    assert PotentialShaping(mountain_car(), ENERGY_PATH, gamma=0.9).potential_fn is mechanical_energy
 
 
 def test_seed_preset_reproduces_notebook() -> None:
-    env = RewardShaping(mountain_car(), "seed")
+    env = notebook_shaping(mountain_car())
+    assert isinstance(env, RewardShaping)
     assert env.mode == "replace"
     twin = mountain_car()  # the same env without shaping, to check the true reward
     env.reset(seed=1)
@@ -84,19 +103,19 @@ def test_seed_preset_reproduces_notebook() -> None:
 @pytest.mark.parametrize(
     "shaping, mode, expected_mode",
     [
-        ("seed", None, "replace"),
-        ("seed", "add", "add"),
-        ("none", None, "add"),
-        (seed_shaping, None, "add"),
-        ("none", "replace", "replace"),
+        (notebook_reward, "replace", "replace"),
+        (notebook_reward, "add", "add"),
+        (zero_shaping, None, "add"),
+        (notebook_reward, None, "add"),
+        (zero_shaping, "replace", "replace"),
     ],
 )
 def test_mode_defaults(shaping: Any, mode: str | None, expected_mode: str) -> None:
-    env = RewardShaping(mountain_car(), shaping, mode=mode)
+    env = RewardShaping(mountain_car(), shaping) if mode is None else RewardShaping(mountain_car(), shaping, mode=mode)
     assert env.mode == expected_mode
     env.reset(seed=0)
     next_obs, reward, _, _, info = env.step(RIGHT)
-    term = seed_shaping(None, None, next_obs, 0.0, False, False, {}) if shaping != "none" else 0.0
+    term = notebook_reward(None, None, next_obs, 0.0, False, False, {}) if shaping is notebook_reward else 0.0
     assert info[SHAPING_KEY] == term
     assert reward == pytest.approx(term if expected_mode == "replace" else info[TRUE_REWARD_KEY] + term)
 
@@ -138,8 +157,7 @@ def test_true_episode_statistics_match_monitor() -> None:
         n_envs=1,
         seed=0,
         env_kwargs={"max_episode_steps": 30},
-        wrapper_class=RewardShaping,
-        wrapper_kwargs={"shaping": "seed"},
+        wrapper_class=notebook_shaping,
     )
     vec_env.reset()
     true_rewards, shaped_rewards = [], []
@@ -161,7 +179,8 @@ def test_true_episode_statistics_match_monitor() -> None:
 @settings(max_examples=20, deadline=None)
 @given(gamma=st.floats(0.0, 1.0), seed=st.integers(0, 2**16), near_goal=st.booleans())
 def test_potential_shaping_telescopes(gamma: float, seed: int, near_goal: bool) -> None:
-    env = PotentialShaping(mountain_car(50), "energy", gamma=gamma)
+    env = energy_shaping(mountain_car(50), gamma=gamma)
+    assert isinstance(env, PotentialShaping)
     # Starting just below the goal and pushing right terminates; random actions from the valley get truncated
     obs, _ = env.reset(seed=seed, options={"low": 0.40, "high": 0.44} if near_goal else None)
     phi_0 = env.phi(obs)
@@ -180,21 +199,22 @@ def test_potential_shaping_telescopes(gamma: float, seed: int, near_goal: bool) 
 
 
 def test_energy_preset_scale() -> None:
-    env = PotentialShaping(mountain_car(), "energy", gamma=0.99)
-    assert env.scale == MOUNTAIN_CAR_ENERGY_SCALE == 5000.0
+    env = energy_shaping(mountain_car(), gamma=0.99)
+    assert isinstance(env, PotentialShaping)
+    assert env.scale == ENERGY_SCALE == 5000.0 and env.gamma == 0.99
     goal, valley = np.array([0.45, 0.0]), np.array([-math.pi / 6, 0.0])
     assert 5.0 < env.phi(goal) - env.phi(valley) < 15.0
-    assert PotentialShaping(mountain_car(), "energy", gamma=0.99, scale=1.0).phi(goal) == mountain_car_energy(goal)
-    assert PotentialShaping(mountain_car(), mountain_car_energy, gamma=0.99).scale == 1.0
+    assert PotentialShaping(mountain_car(), mechanical_energy, gamma=0.99, scale=1.0).phi(goal) == mechanical_energy(goal)
+    assert PotentialShaping(mountain_car(), mechanical_energy, gamma=0.99).scale == 1.0
 
 
 @pytest.mark.parametrize(
     "make_wrapped",
     [
-        lambda: RewardShaping(mountain_car(), "seed"),
-        lambda: RewardShaping(gym.make("CartPole-v1"), "none"),
-        lambda: PotentialShaping(mountain_car(), "energy", gamma=0.99),
-        lambda: PotentialShaping(BernoulliToContinuous(mountain_car()), "energy", gamma=0.99),
+        lambda: notebook_shaping(mountain_car()),
+        lambda: RewardShaping(gym.make("CartPole-v1"), zero_shaping),
+        lambda: energy_shaping(mountain_car(), gamma=0.99),
+        lambda: energy_shaping(BernoulliToContinuous(mountain_car()), gamma=0.99),
     ],
 )
 def test_check_env(make_wrapped: Any) -> None:
@@ -208,17 +228,39 @@ def nan_shaping(*_: Any) -> float:
 @pytest.mark.parametrize(
     "make_wrapped, error, match",
     [
-        (lambda: RewardShaping(mountain_car(), "sed"), ValueError, "Unknown shaping preset 'sed'.*'none', 'seed'"),
-        (lambda: PotentialShaping(mountain_car(), "enrgy", 0.9), ValueError, "Unknown potential preset 'enrgy'.*'energy'"),
-        (lambda: RewardShaping(mountain_car(), 0.1), TypeError, "preset name.*or a callable, got 0.1"),
+        (
+            lambda: RewardShaping(mountain_car(), "sed"),
+            ValueError,
+            "`shaping` must be a callable or an import.*'sed'",
+        ),
+        (lambda: PotentialShaping(mountain_car(), "enrgy", 0.9), ValueError, "`potential` must be.*got 'enrgy'"),
+        (lambda: RewardShaping(mountain_car(), "no_such_module:fn"), ValueError, "'no_such_module:fn' cannot be imported"),
+        (lambda: RewardShaping(mountain_car(), "math:pi"), TypeError, "'math:pi' names 3.14.*not callable"),
+        (lambda: RewardShaping(mountain_car(), 0.1), TypeError, "`shaping` must be a callable.*got 0.1"),
         (lambda: PotentialShaping(mountain_car(), None, 0.9), TypeError, "got None"),
-        (lambda: RewardShaping(mountain_car(), "seed", mode="multiply"), ValueError, "'multiply'"),
-        (lambda: RewardShaping(gym.make("FrozenLake-v1"), "seed"), ValueError, "Box observation space, got Discrete"),
-        (lambda: PotentialShaping(gym.make("CartPole-v1"), "energy", 0.9), ValueError, r"shape \(2,\).*\(4,\)"),
-        (lambda: PotentialShaping(mountain_car(), "energy", -0.1), ValueError, r"\[0, 1\], got -0.1"),
-        (lambda: PotentialShaping(mountain_car(), "energy", 1.5), ValueError, "got 1.5"),
-        (lambda: PotentialShaping(mountain_car(), "energy", float("nan")), ValueError, "got nan"),
-        (lambda: PotentialShaping(mountain_car(), "energy", 0.9, scale=math.inf), ValueError, "scale.*inf"),
+        (lambda: RewardShaping(mountain_car(), notebook_reward, mode="multiply"), ValueError, "'multiply'"),
+        (
+            lambda: notebook_shaping(gym.make("FrozenLake-v1")),
+            ValueError,
+            r"Box observation space of shape.*got Discrete",
+        ),
+        (lambda: energy_shaping(gym.make("CartPole-v1"), 0.9), ValueError, r"shape \(2,\).*\(4,\)"),
+        (lambda: energy_shaping(mountain_car(), -0.1), ValueError, r"\[0, 1\], got -0.1"),
+        (lambda: energy_shaping(mountain_car(), 1.5), ValueError, "got 1.5"),
+        (lambda: energy_shaping(mountain_car(), float("nan")), ValueError, "got nan"),
+        (lambda: PotentialShaping(mountain_car(), mechanical_energy, 0.9, scale=math.inf), ValueError, "scale.*inf"),
+        # A value of the wrong type is named, not reported as a comparison between str and float
+        (
+            lambda: PotentialShaping(mountain_car(), mechanical_energy, gamma="x"),
+            TypeError,
+            "`gamma` must be a real number, got 'x'",
+        ),
+        (
+            lambda: PotentialShaping(mountain_car(), mechanical_energy, 0.9, scale="2"),
+            TypeError,
+            "`scale` must be a real number",
+        ),
+        (lambda: PotentialShaping(mountain_car(), mechanical_energy, gamma=True), TypeError, "`gamma`.*got True"),
     ],
 )
 def test_bad_arguments(make_wrapped: Any, error: type[Exception], match: str) -> None:
@@ -249,12 +291,12 @@ def test_non_finite_potential_raises() -> None:
 
 def test_step_before_reset_raises() -> None:
     with pytest.raises(gym.error.ResetNeeded):
-        RewardShaping(CounterEnv(), "none").step(0)
+        RewardShaping(CounterEnv(), zero_shaping).step(0)
 
 
 @pytest.mark.parametrize(
     "make_wrapped",
-    [lambda: RewardShaping(mountain_car(), "seed"), lambda: PotentialShaping(mountain_car(), "energy", gamma=0.9)],
+    [lambda: notebook_shaping(mountain_car()), lambda: energy_shaping(mountain_car(), gamma=0.9)],
 )
 def test_pickle_round_trip(make_wrapped: Any) -> None:
     env = make_wrapped()
@@ -270,8 +312,8 @@ def test_pickle_round_trip(make_wrapped: Any) -> None:
 @pytest.mark.parametrize(
     "make_wrapped",
     [
-        lambda: RewardShaping(BernoulliToContinuous(mountain_car()), "seed", mode="add"),
-        lambda: PotentialShaping(BernoulliToContinuous(mountain_car(), low=0.0), "energy", gamma=0.9, scale=100.0),
+        lambda: RewardShaping(BernoulliToContinuous(mountain_car()), NOTEBOOK_REWARD_PATH, mode="add"),
+        lambda: PotentialShaping(BernoulliToContinuous(mountain_car(), low=0.0), ENERGY_PATH, gamma=0.9, scale=100.0),
     ],
 )
 def test_spec_reconstruction(make_wrapped: Any) -> None:
@@ -296,12 +338,12 @@ def test_register_additional_wrappers() -> None:
         max_episode_steps=20,
         additional_wrappers=(
             BernoulliToContinuous.wrapper_spec(low=None, high=None, discrete=False),
-            PotentialShaping.wrapper_spec(potential="energy", gamma=0.99, scale=None),
+            PotentialShaping.wrapper_spec(potential=ENERGY_PATH, gamma=0.99, scale=ENERGY_SCALE),
         ),
     )
     try:
         env = gym.make(env_id)
-        assert isinstance(env, PotentialShaping) and env.scale == MOUNTAIN_CAR_ENERGY_SCALE
+        assert isinstance(env, PotentialShaping) and env.scale == ENERGY_SCALE
         env.reset(seed=0)
         assert SHAPING_KEY in env.step(np.array([1]))[4]
     finally:
@@ -315,8 +357,8 @@ def test_subproc_vec_env_spawn() -> None:
         functools.partial(gym.make, bang_bang),
         n_envs=2,
         seed=0,
-        wrapper_class=PotentialShaping,
-        wrapper_kwargs={"potential": "energy", "gamma": 0.99},
+        wrapper_class=energy_shaping,  # the RL Zoo's env_wrapper form: a function of the env and keyword arguments
+        wrapper_kwargs={"gamma": 0.99},
         vec_env_cls=SubprocVecEnv,
         vec_env_kwargs={"start_method": "spawn"},
     )

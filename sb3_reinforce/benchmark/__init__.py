@@ -1,0 +1,54 @@
+"""
+Benchmark: a grid of algorithms x envs x seeds, trained and scored side by side on the true reward.
+
+``python -m sb3_reinforce benchmark`` (or ``python -m sb3_reinforce.benchmark``) trains every (algorithm, env, seed)
+of the grid, evaluates each run periodically on the env's **true** reward, and writes to ``--out``:
+
+* ``runs/<algo>__<env>__seed<N>.json``: one file per run, written atomically when the run ends; a re-run of the
+  same grid skips the runs that finished (status ``ok``) with the same settings, so an interrupted grid resumes
+  (failed runs are run again; ``--force`` runs everything again, e.g. after a code change: the settings compared
+  do not include the code);
+* ``evaluations.csv`` / ``evaluations.json``: every evaluation point of every run;
+* ``summary.json`` and ``table.md``: per algorithm x env, the median and interquartile range across seeds of
+  the final reward, of the env steps to the env's reward threshold, and of the training speed;
+* ``curves_<env>.png``: learning curves (mean and min-max spread across seeds) per env (needs matplotlib: without
+  it the curves are skipped, with a notice before any training);
+* ``grid.json``: the shell-quoted command and the arguments of the last grid run (``--report-only`` rewrites the
+  report from the run files with it).
+
+The package, in the order a grid flows through it:
+
+* :mod:`~sb3_reinforce.benchmark.peers`: the settings of each algorithm (REINFORCE's presets, the RL Zoo's tuned
+  hyperparameters for PPO, SAC and A2C);
+* :mod:`~sb3_reinforce.benchmark.plan`: the runs (:class:`RunTask`), resume, the reproduce command;
+* :mod:`~sb3_reinforce.benchmark.executor`: ``run(task) -> record`` (writes nothing) and the local process pool;
+* :mod:`~sb3_reinforce.benchmark.driver`: the command line; writes each record as it comes back, then the report;
+* :mod:`~sb3_reinforce.benchmark.report` and :mod:`~sb3_reinforce.benchmark.plots`: tables and learning curves from
+  the run records.
+
+Evaluation (:class:`~sb3_reinforce.common.callbacks.TrueRewardEvaluator`) uses an env with the same action interface
+as training, the training run's frozen observation-normalization statistics, but the env's own reward and time
+limit, always the same episode seeds (:data:`EVAL_SEED`) and deterministic actions. The training speed (``fps``)
+counts env steps per second of ``learn()`` excluding the time spent evaluating.
+"""
+
+from sb3_reinforce.benchmark.driver import add_arguments, main, run_grid
+from sb3_reinforce.benchmark.executor import EVAL_SEED, LocalExecutor
+from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, ZOO_HYPERPARAMS, run_config
+from sb3_reinforce.benchmark.plan import RunTask, parse_overrides
+from sb3_reinforce.benchmark.report import steps_to_threshold, write_report
+
+__all__ = [
+    "DEFAULT_ENVS",
+    "EVAL_SEED",
+    "ZOO_HYPERPARAMS",
+    "LocalExecutor",
+    "RunTask",
+    "add_arguments",
+    "main",
+    "parse_overrides",
+    "run_config",
+    "run_grid",
+    "steps_to_threshold",
+    "write_report",
+]

@@ -1,0 +1,181 @@
+"""
+The benchmark's driver: parse the grid, skip the runs already done, hand the rest to an executor, write each record
+as it comes back (atomically, so an interrupted grid resumes with ``--out`` reused), then write the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import time
+from pathlib import Path
+
+import gymnasium as gym
+
+from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
+from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
+from sb3_reinforce.benchmark.plan import expected_cost, is_finished, parse_overrides, plan, reproduce_command
+from sb3_reinforce.benchmark.plots import plots_available
+from sb3_reinforce.benchmark.report import fmt_steps, write_report
+from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
+from sb3_reinforce.experiments.config import ALGOS
+from sb3_reinforce.experiments.records import write_json_atomic
+
+__all__ = ["add_arguments", "main", "run_grid"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """
+    Add the benchmark's options to ``parser`` (the ``benchmark`` sub-command of ``python -m sb3_reinforce``).
+
+    :param parser: The parser to extend
+    """
+    parser.add_argument("--algos", nargs="+", choices=list(ALGOS), default=list(ALGOS), help="Algorithms to compare")
+    parser.add_argument("--envs", nargs="+", default=list(DEFAULT_ENVS), metavar="ENV_ID", help="Gymnasium env ids")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=non_negative_int,
+        default=[3],
+        metavar="N",
+        help="One number N: seeds 0..N-1; several numbers: those seeds (one seed S alone: --seeds S S)",
+    )
+    parser.add_argument(
+        "--timesteps", type=positive_int, default=None, help="Training budget of every run (default: per algorithm and env)"
+    )
+    parser.add_argument(
+        "--workers", type=positive_int, default=os.cpu_count() or 1, help="Runs in parallel (default: the CPU count)"
+    )
+    parser.add_argument("--out", default="benchmark_results", help="Output folder")
+    parser.add_argument("--eval-freq", type=positive_int, default=5000, help="Evaluate every N env steps")
+    parser.add_argument("--eval-episodes", type=positive_int, default=10, help="Episodes per evaluation")
+    parser.add_argument("--final-episodes", type=positive_int, default=100, help="Episodes of the final evaluation")
+    parser.add_argument(
+        "--hyperparams",
+        nargs="+",
+        default=[],
+        metavar="ALGO:KEY=VALUE",
+        help="Override a hyperparameter of an algorithm on every env, e.g. ppo:learning_rate=0.001",
+    )
+    parser.add_argument("--force", action="store_true", help="Run again the runs that already finished (after a code change)")
+    parser.add_argument(
+        "--report-only", action="store_true", help="Only rewrite the table, CSV/JSON and curves from the run files"
+    )
+
+
+def _check_args(args: argparse.Namespace) -> str | None:
+    """An error message for arguments the parser cannot check (None if all are valid)."""
+    unknown = [env_id for env_id in args.envs if env_id not in gym.registry]
+    if unknown:
+        hints = [difflib.get_close_matches(env_id, list(gym.registry), n=1, cutoff=0.8) for env_id in unknown]
+        hint = "".join(f" (did you mean {match[0]}?)" for match in hints if match)
+        return f"unknown env id(s): {', '.join(unknown)}{hint}"
+    if len(args.seeds) == 1 and args.seeds[0] < 1:
+        return "--seeds N needs N >= 1"
+    return None
+
+
+def _progress_line(done: int, total: int, record: dict) -> str:
+    name = f"[{done}/{total}] {record['algo']} {record['env_id']} seed {record['seed']}"
+    if record["status"] != "ok":
+        return f"{name}: FAILED after {record.get('wall_time', 0.0):.0f} s: {record['error']}"
+    final = record["final"]
+    return (
+        f"{name}: final {final['mean_reward']:.2f} ± {final['std_reward']:.2f}, "
+        f"first ≥ thr. {fmt_steps(record['first_threshold_steps'])}, stays {fmt_steps(record['stays_threshold_steps'])}, "
+        f"{record['fps']:,.0f} fps, {record['wall_time']:.0f} s"
+    )
+
+
+def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
+    """
+    Run the benchmark grid described by ``args`` (see :func:`add_arguments`) and write its report.
+
+    :param args: Parsed arguments
+    :param executor: Carries out the runs (None: a :class:`~sb3_reinforce.benchmark.executor.LocalExecutor` with
+        ``args.workers`` processes)
+    :return: Exit code: 0 if every run succeeded, 1 if some failed, 2 for invalid arguments
+    """
+    error = _check_args(args)
+    try:
+        overrides = parse_overrides(args.hyperparams)
+    except ValueError as parse_error:
+        error = error or str(parse_error)
+    if error is not None:
+        print(f"benchmark: error: {error}", file=sys.stderr)
+        return 2
+    out_dir = Path(args.out)
+    env_order = list(dict.fromkeys([*args.envs, *DEFAULT_ENVS]))
+    # Optional dependencies are checked before any training, not when the report is written
+    plots = plots_available()
+    if not plots:
+        print("matplotlib is not installed (pip install matplotlib): the learning curves are skipped", file=sys.stderr)
+    if args.report_only:
+        print(write_report(out_dir, env_order, plots=plots))
+        return 0
+
+    try:
+        tasks, not_applicable = plan(
+            args.algos,
+            args.envs,
+            args.seeds,
+            overrides,
+            args.timesteps,
+            args.eval_freq,
+            args.eval_episodes,
+            args.final_episodes,
+        )
+    except Exception as plan_error:  # the env cannot be built (missing dependency, ...)
+        print(f"benchmark: error: {type(plan_error).__name__}: {plan_error}", file=sys.stderr)
+        return 2
+    command = reproduce_command(
+        args.algos,
+        args.envs,
+        args.seeds,
+        args.timesteps,
+        args.workers,
+        args.out,
+        args.eval_freq,
+        args.eval_episodes,
+        args.final_episodes,
+        args.hyperparams,
+    )
+    write_json_atomic(out_dir / "grid.json", dict(command=command, args=vars(args)))
+    runs_dir = out_dir / "runs"
+    for record in not_applicable:
+        write_json_atomic(runs_dir / f"{record['key']}.json", record)
+        print(f"n/a: {record['algo']} on {record['env_id']}: {record['error']}")
+    todo = [task for task in tasks if args.force or not is_finished(task, runs_dir / f"{task.key}.json")]
+    todo.sort(key=expected_cost, reverse=True)
+    workers = min(args.workers, max(len(todo), 1))
+    print(f"{len(tasks)} runs: {len(tasks) - len(todo)} already finished (skipped), {len(todo)} to run on {workers} workers")
+    executor = executor or LocalExecutor(workers)
+    start = time.perf_counter()
+    failed = 0
+    for done, (task, record) in enumerate(executor.map(todo), start=1):
+        write_json_atomic(runs_dir / f"{task.key}.json", record)
+        failed += record["status"] != "ok"
+        print(_progress_line(done, len(todo), record), flush=True)
+    print(f"Grid done in {time.perf_counter() - start:.0f} s")
+
+    print(write_report(out_dir, env_order, command=command, plots=plots))
+    print(f"Results in {out_dir}/: table.md, evaluations.csv, evaluations.json, summary.json, curves_*.png, runs/")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """
+    Entry point of ``python -m sb3_reinforce.benchmark``.
+
+    :param argv: Command-line arguments (None: ``sys.argv[1:]``)
+    :return: The exit code
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m sb3_reinforce.benchmark",
+        description="Train a grid of algorithms x envs x seeds and report them side by side.",
+        formatter_class=HelpFormatter,
+    )
+    add_arguments(parser)
+    return run_grid(parser.parse_args(argv))

@@ -1,0 +1,167 @@
+"""
+Executors: how the runs of a grid are carried out.
+
+:func:`run` trains and evaluates one :class:`~sb3_reinforce.benchmark.plan.RunTask` and returns its record; it
+writes no file, so any executor can call it where it likes (here: a local process pool, :class:`LocalExecutor`).
+The driver (:mod:`sb3_reinforce.benchmark.driver`) writes each record as it comes back.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from typing import Any, Protocol
+
+import gymnasium as gym
+
+from sb3_reinforce.benchmark.peers import env_action_space, unsupported
+from sb3_reinforce.benchmark.plan import RunTask, config_record
+from sb3_reinforce.benchmark.report import steps_to_threshold
+from sb3_reinforce.experiments.records import machine_info
+from sb3_reinforce.experiments.run import train
+
+__all__ = ["EVAL_SEED", "MAX_EVAL_ENVS", "Executor", "LocalExecutor", "lost_run_record", "run"]
+
+#: Evaluation env ``i`` is reset with seed ``EVAL_SEED + i`` before every evaluation: all runs see the same episodes.
+EVAL_SEED = 1_000_000
+#: At most this many evaluation envs run side by side (batched policy calls; the episodes are the same).
+MAX_EVAL_ENVS = 10
+
+
+def _base_record(task: RunTask) -> dict[str, Any]:
+    return dict(
+        key=task.key,
+        task=task.to_dict(),
+        algo=task.algo,
+        env_id=task.env_id,
+        seed=task.seed,
+        status="running",
+        error=None,
+        threshold=gym.spec(task.env_id).reward_threshold,
+        evaluations=[],
+    )
+
+
+def run(task: RunTask) -> dict[str, Any]:
+    """
+    Train and evaluate one run of the grid on the true reward; write nothing.
+
+    Never raises for a failing run: the record then has ``status="failed"``, the error and its traceback.
+
+    :param task: The run
+    :return: The run record: its task and settings, periodic evaluations, final score, timings, machine
+    """
+    record = _base_record(task)
+    record.update(machine=machine_info(), started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    start = time.perf_counter()
+    try:
+        action_space = env_action_space(task.env_id)
+        config = task.config()
+        record["config"] = config_record(config, action_space)
+        reason = unsupported(task.algo, action_space)
+        if reason is not None:
+            raise ValueError(reason)
+        result = train(
+            config,
+            eval_episodes=task.final_episodes,
+            eval_seed=EVAL_SEED,
+            eval_freq=task.eval_freq,
+            eval_freq_episodes=task.eval_episodes,
+            eval_envs=max(1, min(MAX_EVAL_ENVS, max(task.eval_episodes, task.final_episodes))),
+            device="cpu",
+        )
+        if result.interrupted or result.evaluation is None:
+            raise KeyboardInterrupt
+        record["evaluations"] = result.evaluations
+        first, stays = steps_to_threshold(
+            [point["timesteps"] for point in result.evaluations],
+            [point["mean_reward"] for point in result.evaluations],
+            record["threshold"],
+        )
+        final = result.evaluation
+        record.update(
+            status="ok",
+            num_timesteps=result.num_timesteps,
+            train_time=result.train_time,
+            eval_time=result.eval_time,
+            fps=result.fps,
+            final=dict(
+                mean_reward=final.mean_reward,
+                std_reward=final.std_reward,
+                mean_length=final.mean_length,
+                n_episodes=final.n_episodes,
+                solved=None if record["threshold"] is None else bool(final.mean_reward >= record["threshold"]),
+            ),
+            first_threshold_steps=first,
+            stays_threshold_steps=stays,
+            wall_time=time.perf_counter() - start,
+        )
+    except Exception as error:
+        record.update(
+            status="failed",
+            error=f"{type(error).__name__}: {error}",
+            traceback=traceback.format_exc(),
+            wall_time=time.perf_counter() - start,
+        )
+    record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return record
+
+
+def lost_run_record(task: RunTask, error: BaseException) -> dict[str, Any]:
+    """The record of a run that returned none (its worker process died, ...)."""
+    record = _base_record(task)
+    record.update(
+        status="failed",
+        error=f"the run crashed outside its own error handling: {type(error).__name__}: {error}",
+        config=config_record(task.config(), env_action_space(task.env_id)),
+        wall_time=0.0,
+    )
+    return record
+
+
+class Executor(Protocol):
+    """Carries out tasks and yields ``(task, record)`` as each finishes, in any order."""
+
+    def map(self, tasks: Sequence[RunTask]) -> Iterator[tuple[RunTask, dict[str, Any]]]: ...
+
+
+def _init_worker() -> None:
+    import torch as th
+
+    th.set_num_threads(1)
+
+
+class LocalExecutor:
+    """
+    Run tasks in a pool of local processes (``forkserver`` where available, else ``spawn``), one torch thread each.
+
+    :param workers: Number of processes
+    """
+
+    def __init__(self, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        self.workers = workers
+
+    def map(self, tasks: Sequence[RunTask]) -> Iterator[tuple[RunTask, dict[str, Any]]]:
+        if not tasks:
+            return
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        workers = min(self.workers, len(tasks))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
+            futures: dict[Future[dict[str, Any]], RunTask] = {pool.submit(run, task): task for task in tasks}
+            try:
+                for future in as_completed(futures):
+                    task = futures[future]
+                    try:
+                        record = future.result()
+                    except Exception as error:  # the worker process died (BrokenProcessPool, ...): record it, go on
+                        record = lost_run_record(task, error)
+                    yield task, record
+            except (KeyboardInterrupt, GeneratorExit):
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise

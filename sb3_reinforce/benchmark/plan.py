@@ -1,0 +1,195 @@
+"""The grid: its runs (:class:`RunTask`), which of them are still to run, and the command that reproduces it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shlex
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
+from sb3_reinforce.experiments.config import ALGOS, RunConfig, parse_hyperparameter
+from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
+
+__all__ = [
+    "RunTask",
+    "config_record",
+    "expected_cost",
+    "is_finished",
+    "parse_overrides",
+    "plan",
+    "reproduce_command",
+    "run_key",
+]
+
+#: Rough training speeds (env steps/s on one core), used only to start the slowest runs first.
+_EXPECTED_FPS: dict[tuple[str, str], float] = {("sac", MOUNTAIN_CAR): 100.0, ("ppo", MOUNTAIN_CAR): 300.0}
+_EXPECTED_FPS_DEFAULT = {"sac": 100.0, "ppo": 1500.0, "a2c": 2000.0, "reinforce": 1500.0}
+
+
+def run_key(algo: str, env_id: str, seed: int | None) -> str:
+    """File-name-safe identifier of a run (``seed=None``: the ``n/a`` record of an algorithm x env)."""
+    safe_env = re.sub(r"[^A-Za-z0-9._-]", "_", env_id)
+    return f"{algo}__{safe_env}__" + ("na" if seed is None else f"seed{seed}")
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """
+    One (algorithm, env, seed) of the grid: all an executor needs. Two tasks with equal fields give the same run: a
+    finished run file whose task equals the requested one is not run again.
+
+    :param algo: Algorithm name
+    :param env_id: Gymnasium id of the env
+    :param seed: Seed of the training env and of the model
+    :param timesteps: Training budget (None: the per-env default)
+    :param eval_freq: Evaluate every ``eval_freq`` env steps
+    :param eval_episodes: Episodes per periodic evaluation
+    :param final_episodes: Episodes of the final evaluation
+    :param overrides: Hyperparameters replacing the configured ones
+    """
+
+    algo: str
+    env_id: str
+    seed: int
+    timesteps: int | None = None
+    eval_freq: int = 5000
+    eval_episodes: int = 10
+    final_episodes: int = 100
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return run_key(self.algo, self.env_id, self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def config(self) -> RunConfig:
+        """The run's configuration: the benchmark's settings for the algorithm and env, with the overrides."""
+        config = run_config(self.algo, self.env_id, self.timesteps, seed=self.seed)
+        config.hyperparams.update(self.overrides)
+        return config
+
+
+def config_record(config: RunConfig, action_space: gym.spaces.Space) -> dict[str, Any]:
+    """The settings of a run, as its record shows them."""
+    return dict(
+        timesteps=config.timesteps,
+        n_envs=config.n_envs,
+        actions=action_label(config, action_space),
+        hyperparams=config.hyperparams,
+        setup=dataclasses.asdict(config.env_setup),
+        source=config.source,
+    )
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """
+    Parse ``ALGO:KEY=VALUE`` items (VALUE read as :func:`~sb3_reinforce.experiments.config.parse_value` reads it).
+
+    >>> parse_overrides(["ppo:learning_rate=1e-3", "ppo:policy_kwargs=dict(net_arch=[8])"])["ppo"]["policy_kwargs"]
+    {'net_arch': [8]}
+
+    :raise ValueError: For an item that is not ``ALGO:KEY=VALUE`` with a known algorithm
+    """
+    overrides: dict[str, dict[str, Any]] = defaultdict(dict)
+    for item in items:
+        algo, sep, assignment = item.partition(":")
+        if not sep or algo not in ALGOS:
+            raise ValueError(f"Invalid --hyperparams item {item!r}: expected ALGO:KEY=VALUE with ALGO in {', '.join(ALGOS)}")
+        key, value = parse_hyperparameter(assignment)
+        overrides[algo][key] = value
+    return dict(overrides)
+
+
+def seeds(values: Sequence[int]) -> list[int]:
+    """One number N: seeds 0..N-1; several numbers: those seeds."""
+    return list(range(values[0])) if len(values) == 1 else list(dict.fromkeys(values))
+
+
+def plan(
+    algos: Sequence[str],
+    envs: Sequence[str],
+    seed_values: Sequence[int],
+    overrides: dict[str, dict[str, Any]],
+    timesteps: int | None = None,
+    eval_freq: int = 5000,
+    eval_episodes: int = 10,
+    final_episodes: int = 100,
+) -> tuple[list[RunTask], list[dict[str, Any]]]:
+    """The runs of the grid, and the ``n/a`` records of the algorithm x env pairs that cannot run."""
+    tasks: list[RunTask] = []
+    not_applicable: list[dict[str, Any]] = []
+    for env_id in dict.fromkeys(envs):
+        action_space = env_action_space(env_id)
+        for algo in dict.fromkeys(algos):
+            reason = unsupported(algo, action_space)
+            if reason is not None:
+                not_applicable.append(
+                    dict(
+                        key=run_key(algo, env_id, None),
+                        algo=algo,
+                        env_id=env_id,
+                        seed=None,
+                        status="n/a",
+                        error=reason,
+                        threshold=gym.spec(env_id).reward_threshold,
+                        config=config_record(run_config(algo, env_id, timesteps), action_space),
+                        evaluations=[],
+                    )
+                )
+                continue
+            for seed in seeds(seed_values):
+                task = RunTask(
+                    algo, env_id, seed, timesteps, eval_freq, eval_episodes, final_episodes, overrides.get(algo, {})
+                )
+                tasks.append(task)
+    return tasks, not_applicable
+
+
+def expected_cost(task: RunTask) -> float:
+    """Rough seconds a run takes, to start the slowest first (they then overlap with the many short ones)."""
+    budget = run_config(task.algo, task.env_id, task.timesteps).timesteps
+    fps = _EXPECTED_FPS.get((task.algo, task.env_id), _EXPECTED_FPS_DEFAULT.get(task.algo, 1000.0))
+    return budget / fps
+
+
+def is_finished(task: RunTask, record_path: Path) -> bool:
+    """Whether ``record_path`` holds a successful run of exactly ``task``."""
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return False
+    return record.get("status") == "ok" and record.get("task") == json.loads(json.dumps(task.to_dict()))
+
+
+def reproduce_command(
+    algos: Sequence[str],
+    envs: Sequence[str],
+    seed_values: Sequence[int],
+    timesteps: int | None,
+    workers: int,
+    out: str,
+    eval_freq: int,
+    eval_episodes: int,
+    final_episodes: int,
+    hyperparams: Sequence[str],
+) -> str:
+    """The shell command that reproduces the grid, every setting spelled out and quoted for the shell."""
+    parts = ["python", "-m", "sb3_reinforce.benchmark", "--algos", *algos, "--envs", *envs, "--seeds"]
+    parts += [str(seed) for seed in seed_values]
+    if timesteps is not None:
+        parts += ["--timesteps", str(timesteps)]
+    parts += ["--workers", str(workers), "--out", str(out), "--eval-freq", str(eval_freq)]
+    parts += ["--eval-episodes", str(eval_episodes), "--final-episodes", str(final_episodes)]
+    if hyperparams:
+        parts += ["--hyperparams", *hyperparams]
+    return shlex.join(parts)

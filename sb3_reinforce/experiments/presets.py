@@ -1,0 +1,72 @@
+"""
+Named recipes: an env setup, the algorithm's hyperparameters and a training budget.
+
+:data:`PRESETS` is the one registry; ``python -m sb3_reinforce train --preset NAME``, the examples and the benchmark
+read it. To add a preset, add an entry (hyperparameters JSON-friendly: see :mod:`sb3_reinforce.experiments.config`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sb3_reinforce.experiments.envs import EnvSetup
+from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
+
+__all__ = ["DEFAULT_PRESET", "PRESETS", "Preset"]
+
+
+@dataclass
+class Preset:
+    """
+    A named recipe.
+
+    :param description: One line for ``--help``
+    :param setup: The env as the agent sees it during training
+    :param hyperparams: Constructor arguments of the algorithm (JSON-friendly)
+    :param timesteps: Training budget (env steps)
+    :param n_envs: Number of training envs
+    :param algo: The algorithm the hyperparameters are for (a key of :data:`~sb3_reinforce.experiments.config.ALGOS`)
+    """
+
+    description: str
+    setup: EnvSetup
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    timesteps: int = 100_000
+    n_envs: int = 1
+    algo: str = "reinforce"
+
+
+DEFAULT_PRESET = "solved"
+
+PRESETS: dict[str, Preset] = {
+    "notebook": Preset(
+        description="The seed notebook as written: 0/+1 Bernoulli actions, 0.1*x^2 reward, 200-step episodes",
+        setup=EnvSetup(
+            MOUNTAIN_CAR, actions="bernoulli", action_low=0.0, action_high=1.0, shaping="seed", max_episode_steps=200
+        ),
+        hyperparams=dict(
+            learning_rate=0.01,
+            n_episodes=10,
+            gamma=0.95,
+            baseline="none",
+            normalize_returns=True,
+            max_grad_norm=1e6,  # the notebook did not clip gradients
+            policy_kwargs="notebook",
+        ),
+        timesteps=200_000,  # the notebook's 100 iterations x 10 episodes x 200 steps
+    ),
+    "solved": Preset(
+        description="The fixed recipe: -1/+1 Bernoulli actions, energy potential shaping, value baseline",
+        setup=EnvSetup(MOUNTAIN_CAR, actions="bernoulli", shaping="energy", max_episode_steps=200, normalize_obs=True),
+        hyperparams=dict(
+            learning_rate=5e-3,
+            n_episodes=10,
+            gamma=0.99,
+            baseline="value",
+            normalize_returns=True,
+            max_grad_norm=10.0,
+        ),
+        timesteps=100_000,
+    ),
+}

@@ -1,0 +1,351 @@
+"""
+Train, save, load and evaluate runs: the API under the command line, the benchmark and the examples.
+
+Nothing here prints: functions return results and raise ``ValueError`` / ``TypeError`` naming the bad value
+(:class:`RunFilesError`, a ``ValueError``, for saved files that are not what :func:`train` writes).
+
+``train(config, save_path="P")`` writes, beside the model ``P.zip``, what is needed to use it again (as the RL Zoo
+does): ``P.json`` (the :class:`~sb3_reinforce.experiments.config.RunConfig`, versions, command line, evaluations)
+and, when the env is normalized, ``P_vecnormalize.pkl``. Each file is written under a temporary name and renamed.
+An interrupted run is saved as ``P_interrupted`` (with ``"interrupted": true`` in its JSON), so an earlier model
+at ``P`` is never replaced by a partial one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from sb3_reinforce.common.callbacks import ShapedReturnLogger, TrueReturnLogger, TrueRewardEvaluator
+from sb3_reinforce.experiments.config import ALGOS, RunConfig, build_kwargs, check_hyperparameters
+from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
+from sb3_reinforce.experiments.records import machine_info, write_json_atomic
+
+__all__ = [
+    "DEFAULT_EVAL_SEED",
+    "EvalResult",
+    "LoadedRun",
+    "RunFilesError",
+    "RunPaths",
+    "TrainResult",
+    "build_model",
+    "evaluate",
+    "load_run",
+    "train",
+]
+
+#: Seed of the evaluation env, the same in ``train``'s final evaluation and in ``evaluate``, so that both print the
+#: same numbers for a saved model.
+DEFAULT_EVAL_SEED = 0
+
+
+class RunFilesError(ValueError):
+    """Saved run files that exist but are not what :func:`train` writes (corrupt model, invalid config)."""
+
+
+@dataclass
+class EvalResult:
+    """Mean and standard deviation of the true return over ``n_episodes`` episodes."""
+
+    mean_reward: float
+    std_reward: float
+    n_episodes: int
+    env_id: str
+    mean_length: float = 0.0
+    episode_rewards: list[float] = field(default_factory=list)
+    deterministic: bool = True
+
+    @classmethod
+    def from_episodes(
+        cls, rewards: Sequence[float], lengths: Sequence[int], env_id: str, deterministic: bool = True
+    ) -> EvalResult:
+        rewards_arr = np.asarray(rewards, dtype=np.float64)
+        return cls(
+            mean_reward=float(rewards_arr.mean()),
+            std_reward=float(rewards_arr.std()),
+            n_episodes=len(rewards_arr),
+            env_id=env_id,
+            mean_length=float(np.mean(lengths)),
+            episode_rewards=[float(r) for r in rewards_arr],
+            deterministic=deterministic,
+        )
+
+    def to_json(self) -> str:
+        """The JSON line of ``evaluate --json``."""
+        keys = ("mean_reward", "std_reward", "n_episodes", "env_id")
+        return json.dumps({key: getattr(self, key) for key in keys})
+
+    def summary(self) -> str:
+        return (
+            f"{self.env_id}: true reward {self.mean_reward:.2f} +/- {self.std_reward:.2f} over {self.n_episodes} "
+            f"{'deterministic' if self.deterministic else 'stochastic'} episodes (mean length {self.mean_length:.1f})"
+        )
+
+
+@dataclass
+class TrainResult:
+    """
+    What :func:`train` returns.
+
+    :param model: The trained model
+    :param config: The run
+    :param evaluation: The final evaluation on the true task (None: not asked for, or interrupted)
+    :param evaluations: The periodic evaluations (``target``, ``timesteps``, ``mean_reward``, ...)
+    :param train_time: Seconds of ``learn()``, periodic evaluations excluded
+    :param eval_time: Seconds spent in periodic evaluations
+    :param interrupted: Training was stopped by ``KeyboardInterrupt`` (the model is what it had learned so far)
+    :param saved: The base path ``P`` the run was saved to (``P_interrupted`` if interrupted; None: not saved)
+    """
+
+    model: BaseAlgorithm
+    config: RunConfig
+    evaluation: EvalResult | None
+    evaluations: list[dict[str, Any]]
+    train_time: float
+    eval_time: float
+    interrupted: bool = False
+    saved: Path | None = None
+
+    @property
+    def num_timesteps(self) -> int:
+        return int(self.model.num_timesteps)
+
+    @property
+    def fps(self) -> float:
+        return self.num_timesteps / max(self.train_time, 1e-9)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """``P`` (given with or without ``.zip``) and the files saved beside it."""
+
+    base: Path
+
+    @classmethod
+    def of(cls, save_path: str | os.PathLike[str]) -> RunPaths:
+        base = Path(save_path)
+        return cls(base.with_suffix("") if base.suffix == ".zip" else base)
+
+    @property
+    def model(self) -> Path:
+        return self.base.with_name(self.base.name + ".zip")
+
+    @property
+    def config(self) -> Path:
+        return self.base.with_name(self.base.name + ".json")
+
+    @property
+    def vecnormalize(self) -> Path:
+        return self.base.with_name(self.base.name + "_vecnormalize.pkl")
+
+
+def build_model(
+    config: RunConfig, env: VecEnv, tensorboard_log: str | None = None, verbose: int = 0, device: str = "auto"
+) -> BaseAlgorithm:
+    """
+    The algorithm of ``config`` on ``env``, with its hyperparameters.
+
+    :raise ValueError: Naming the hyperparameter or the env the algorithm rejects
+    """
+    check_hyperparameters(config.algo, config.hyperparams)
+    kwargs = build_kwargs(config.hyperparams)
+    try:
+        return config.algo_class(
+            config.policy, env, seed=config.seed, tensorboard_log=tensorboard_log, verbose=verbose, device=device, **kwargs
+        )
+    except (ValueError, TypeError, AssertionError) as error:  # SB3 checks action spaces with assert
+        raise ValueError(f"cannot build {config.algo_class.__name__} on {config.env_id}: {error}") from error
+
+
+def train(
+    config: RunConfig,
+    save_path: str | os.PathLike[str] | None = None,
+    tensorboard_log: str | None = None,
+    progress_bar: bool = False,
+    eval_episodes: int = 100,
+    eval_seed: int = DEFAULT_EVAL_SEED,
+    eval_freq: int = 0,
+    eval_freq_episodes: int = 10,
+    eval_envs: int = 1,
+    verbose: int = 0,
+    device: str = "auto",
+    command: str | None = None,
+    callbacks: Sequence[BaseCallback] = (),
+) -> TrainResult:
+    """
+    Train ``config``, evaluate it on the true task and save it (``P.zip``, ``P.json``, ``P_vecnormalize.pkl``).
+
+    Every run logs ``rollout/ep_true_rew_mean`` (:class:`~sb3_reinforce.common.callbacks.TrueReturnLogger`) and, with
+    shaping, ``rollout/ep_shaped_rew_mean``.
+
+    :param config: The run
+    :param save_path: ``P``: where to save (None: do not save)
+    :param tensorboard_log: TensorBoard folder (None: no TensorBoard)
+    :param progress_bar: Show SB3's progress bar
+    :param eval_episodes: Episodes of the final evaluation (0: none)
+    :param eval_seed: Seed of the first evaluation env (every evaluation replays the same episodes)
+    :param eval_freq: Evaluate every ``eval_freq`` env steps during training, at step 0 and at the end (0: never)
+    :param eval_freq_episodes: Episodes of each periodic evaluation
+    :param eval_envs: Number of evaluation envs (stepped side by side; they change which episodes are played)
+    :param verbose: Verbosity of the algorithm (1: SB3's log tables)
+    :param device: Torch device
+    :param command: Command line to record in ``P.json``
+    :param callbacks: More callbacks
+    :return: The model, its evaluations and timings
+    :raise ValueError: For a run that cannot be built (bad hyperparameter, env, action space)
+    """
+    check_hyperparameters(config.algo, config.hyperparams)  # before config.gamma is used to build the env
+    try:
+        env = make_train_env(config.env_setup, n_envs=config.n_envs, seed=config.seed, gamma=config.gamma)
+    except (ValueError, TypeError, gym.error.Error) as error:
+        raise ValueError(f"cannot build {config.env_id} with {config.env_setup.actions} actions: {error}") from error
+    try:
+        model = build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose, device=device)
+    except ValueError:
+        env.close()
+        raise
+    eval_env = make_eval_env(config.env_setup, gamma=config.gamma, n_envs=eval_envs, seed=eval_seed)
+    evaluator = TrueRewardEvaluator(eval_env, eval_freq, eval_freq_episodes, budget=config.timesteps, eval_seed=eval_seed)
+    run_callbacks: list[BaseCallback] = [TrueReturnLogger(), evaluator, *callbacks]
+    if config.env_setup.shaping != "none":
+        run_callbacks.insert(1, ShapedReturnLogger())
+
+    tb_log_name = f"{config.algo_class.__name__}_{config.preset or config.env_id}_seed{config.seed}"
+    interrupted = False
+    start = time.perf_counter()
+    try:
+        model.learn(config.timesteps, callback=CallbackList(run_callbacks), tb_log_name=tb_log_name, progress_bar=progress_bar)
+    except KeyboardInterrupt:
+        interrupted = True
+    except BaseException:
+        env.close()
+        eval_env.close()
+        raise
+    learn_time = time.perf_counter() - start
+    train_time = max(learn_time - evaluator.eval_time, 1e-9)
+    periodic_eval_time = evaluator.eval_time
+
+    evaluation = None
+    if eval_episodes > 0 and not interrupted:
+        rewards, lengths = evaluator.evaluate(eval_episodes)
+        evaluation = EvalResult.from_episodes(rewards, lengths, config.env_id)
+    eval_env.close()
+    result = TrainResult(model, config, evaluation, evaluator.evaluations, train_time, periodic_eval_time, interrupted)
+    if save_path is not None:
+        paths = RunPaths.of(save_path)
+        if interrupted:
+            paths = RunPaths(paths.base.with_name(paths.base.name + "_interrupted"))
+        _save(result, env, paths, command)
+        result.saved = paths.base
+    env.close()
+    return result
+
+
+def _save(result: TrainResult, env: VecEnv, paths: RunPaths, command: str | None) -> None:
+    """Write the model, its statistics and its JSON under temporary names, then rename them (the JSON last)."""
+    paths.base.parent.mkdir(parents=True, exist_ok=True)
+    data = result.config.to_dict()
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{paths.base.name}.", dir=paths.base.parent))
+    try:
+        result.model.save(tmp_dir / "model.zip")
+        data["vecnormalize"] = None
+        if isinstance(env, VecNormalize):
+            env.save(str(tmp_dir / "vecnormalize.pkl"))
+            os.replace(tmp_dir / "vecnormalize.pkl", paths.vecnormalize)
+            data["vecnormalize"] = paths.vecnormalize.name
+        os.replace(tmp_dir / "model.zip", paths.model)
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+    evaluation = result.evaluation
+    versions = machine_info()
+    data.update(
+        num_timesteps=result.num_timesteps,
+        interrupted=result.interrupted,
+        train_time_s=round(result.train_time, 2),
+        evaluations=result.evaluations,
+        final_evaluation=None
+        if evaluation is None
+        else {**json.loads(evaluation.to_json()), "mean_length": evaluation.mean_length},
+        versions=versions,
+        sb3_reinforce_version=versions["sb3_reinforce"],
+        command=command,
+    )
+    write_json_atomic(paths.config, data)
+
+
+@dataclass
+class LoadedRun:
+    """A saved model with its config and (optional) normalization statistics."""
+
+    model: BaseAlgorithm
+    config: RunConfig
+    vecnormalize_path: str | None
+
+    def make_env(self, seed: int | None = DEFAULT_EVAL_SEED, render_mode: str | None = None, **kwargs: Any) -> VecEnv:
+        """The evaluation env (true reward, own time limit) with the model's action and observation interface."""
+        return make_eval_env(
+            self.config.env_setup,
+            gamma=self.config.gamma,
+            seed=seed,
+            vecnormalize_path=self.vecnormalize_path,
+            render_mode=render_mode,
+            **kwargs,
+        )
+
+
+def load_run(model_path: str | os.PathLike[str], device: str = "auto") -> LoadedRun:
+    """
+    Load ``P.zip`` with ``P.json`` and ``P_vecnormalize.pkl`` from beside it.
+
+    :param model_path: ``P`` or ``P.zip``
+    :raise ValueError: If a file is missing
+    :raise RunFilesError: If a file is not what :func:`train` writes
+    """
+    paths = RunPaths.of(model_path)
+    if not paths.model.is_file():
+        raise ValueError(f"model file not found: {paths.model}")
+    if not paths.config.is_file():
+        raise ValueError(f"config file not found: {paths.config} (written by `sb3-reinforce train` beside the model)")
+    try:
+        config = RunConfig.from_dict(json.loads(paths.config.read_text()))
+    except (ValueError, KeyError, TypeError) as error:
+        raise RunFilesError(f"{paths.config} is not a valid run config: {type(error).__name__}: {error}") from error
+    try:
+        model = ALGOS[config.algo].load(paths.model, device=device)
+    except Exception as error:  # a corrupt file fails in many ways (zipfile, pickle, torch, KeyError...)
+        raise RunFilesError(f"cannot load {paths.model} as a {config.algo} model: {type(error).__name__}: {error}") from error
+    vecnormalize_path = None
+    if config.env_setup.normalized:
+        if not paths.vecnormalize.is_file():
+            raise ValueError(f"normalization statistics not found: {paths.vecnormalize} (the model was trained with them)")
+        vecnormalize_path = str(paths.vecnormalize)
+    return LoadedRun(model=model, config=config, vecnormalize_path=vecnormalize_path)
+
+
+def evaluate(
+    model_path: str | os.PathLike[str], n_episodes: int = 100, seed: int = DEFAULT_EVAL_SEED, deterministic: bool = True
+) -> EvalResult:
+    """Mean true reward of a saved model over ``n_episodes`` episodes (unshaped env, its own time limit)."""
+    run = load_run(model_path)
+    env = run.make_env(seed=seed)
+    try:
+        rewards, lengths = evaluate_policy(
+            run.model, env, n_eval_episodes=n_episodes, deterministic=deterministic, return_episode_rewards=True
+        )
+    finally:
+        env.close()
+    return EvalResult.from_episodes(rewards, lengths, run.config.env_id, deterministic=deterministic)  # type: ignore[arg-type]

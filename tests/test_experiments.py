@@ -1,0 +1,128 @@
+"""The experiment layer: run configs, hyperparameter parsing and building, presets, and what every run logs."""
+
+from __future__ import annotations
+
+import configparser
+import doctest
+import glob
+import importlib.metadata
+import re
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import torch as th
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from sb3_reinforce.benchmark import plan, report
+from sb3_reinforce.experiments import config, mountain_car, run
+from sb3_reinforce.experiments.config import LinearSchedule, RunConfig, build_kwargs, check_hyperparameters, make_config
+from sb3_reinforce.experiments.presets import PRESETS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("module", [config, mountain_car, plan, report], ids=lambda module: module.__name__)
+def test_doctests(module: ModuleType) -> None:
+    assert doctest.testmod(module).failed == 0
+
+
+def test_presets_are_unchanged() -> None:
+    # The README's numbers were measured with exactly these recipes
+    solved, notebook = PRESETS["solved"], PRESETS["notebook"]
+    assert solved.hyperparams == dict(
+        learning_rate=5e-3, n_episodes=10, gamma=0.99, baseline="value", normalize_returns=True, max_grad_norm=10.0
+    )
+    assert (solved.setup.actions, solved.setup.shaping, solved.setup.max_episode_steps) == ("bernoulli", "energy", 200)
+    assert solved.setup.normalize_obs and not solved.setup.normalize_reward and solved.timesteps == 100_000
+    assert notebook.hyperparams["policy_kwargs"] == "notebook" and notebook.hyperparams["gamma"] == 0.95
+    assert (notebook.setup.action_low, notebook.setup.action_high, notebook.setup.shaping) == (0.0, 1.0, "seed")
+    assert notebook.timesteps == 200_000 and notebook.hyperparams["max_grad_norm"] == 1e6
+
+
+@pytest.mark.parametrize(
+    "hyperparams, message",
+    [
+        ({"gamma": "abc"}, "hyperparameter gamma must be a number, got 'abc'"),
+        ({"learning_rate": "fast"}, "hyperparameter learning_rate must be a number, got 'fast'"),
+        ({"gamma": True}, "hyperparameter gamma must be a number, got True"),
+        ({"n_epsiodes": 3}, "unknown hyperparameter 'n_epsiodes' for Reinforce"),
+        ({"seed": 3}, "'seed' is not a hyperparameter"),
+        ({"device": "cpu"}, "--device"),
+    ],
+)
+def test_bad_hyperparameters_are_named(hyperparams: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        check_hyperparameters("reinforce", hyperparams)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make_config(hyperparams=hyperparams)
+
+
+def test_gamma_of_a_config_is_checked() -> None:
+    config = RunConfig("reinforce", PRESETS["solved"].setup, {"gamma": "abc"})
+    with pytest.raises(ValueError, match="hyperparameter gamma must be a number, got 'abc'"):
+        run.train(config)
+    assert RunConfig("ppo", PRESETS["solved"].setup).gamma == 0.99  # the algorithm's default
+
+
+def test_build_kwargs() -> None:
+    kwargs = build_kwargs(
+        {"learning_rate": "lin_0.001", "policy_kwargs": {"net_arch": [8], "activation_fn": "tanh"}, "baseline": "value"}
+    )
+    assert isinstance(kwargs["learning_rate"], LinearSchedule) and kwargs["learning_rate"](1.0) == 0.001
+    assert kwargs["policy_kwargs"] == {"net_arch": [8], "activation_fn": th.nn.Tanh} and kwargs["baseline"] == "value"
+    notebook = build_kwargs({"policy_kwargs": "notebook"})["policy_kwargs"]
+    assert notebook == dict(net_arch=dict(pi=[10], vf=[10]), activation_fn=th.nn.ELU)
+    hyperparams = {"policy_kwargs": {"net_arch": [8]}}
+    build_kwargs(hyperparams)["policy_kwargs"]["extra"] = 1
+    assert hyperparams == {"policy_kwargs": {"net_arch": [8]}}  # the config is not changed by what SB3 adds
+    with pytest.raises(ValueError, match="unknown activation_fn 'Sigmoidal'"):
+        build_kwargs({"policy_kwargs": {"activation_fn": "Sigmoidal"}})
+    with pytest.raises(ValueError, match="policy_kwargs must be a dict or 'notebook', got 'big'"):
+        build_kwargs({"policy_kwargs": "big"})
+
+
+def test_make_config_errors() -> None:
+    with pytest.raises(ValueError, match="unknown preset 'nope'"):
+        make_config(preset="nope")
+    with pytest.raises(ValueError, match="unknown algorithm 'dqn'"):
+        make_config(algo="dqn")
+    with pytest.raises(ValueError, match="drop --preset"):
+        make_config(preset="solved", env_id="CartPole-v1")
+    with pytest.raises(ValueError, match="Unknown shaping 'magic'"):
+        make_config(shaping="magic")
+
+
+@pytest.mark.parametrize("algo", ["reinforce", "ppo", "a2c", "sac"])
+def test_every_run_logs_the_true_return(algo: str, tmp_path: Path) -> None:
+    """Whatever the algorithm, a run of the experiment layer logs rollout/ep_true_rew_mean (TrueReturnLogger)."""
+    hyperparams = {"reinforce": {"n_episodes": 2}, "ppo": {"n_steps": 64, "batch_size": 32}, "a2c": {}, "sac": {}}[algo]
+    # Long enough for SB3's first log dump: A2C dumps every 100 updates of 5 steps, SAC every 4 episodes
+    timesteps = 500 if algo == "a2c" else 200
+    actions = "continuous" if algo == "sac" else None
+    config = make_config(algo=algo, actions=actions, timesteps=timesteps, max_episode_steps=20, hyperparams=hyperparams)
+    result = run.train(config, tensorboard_log=str(tmp_path), eval_episodes=0)
+    assert result.num_timesteps >= timesteps
+    [run_dir] = glob.glob(str(tmp_path / "*_solved_seed0_1"))
+    events = EventAccumulator(run_dir)
+    events.Reload()
+    assert {"rollout/ep_true_rew_mean", "rollout/ep_shaped_rew_mean"} <= set(events.Tags()["scalars"])
+
+
+def test_sb3_floor_is_what_the_code_needs() -> None:
+    """
+    setup.cfg's floor for stable_baselines3 is the first release that supports Gymnasium 1.x (2.4.0), which the
+    package requires. Everything else the package uses from SB3 is older: rollout_buffer_class (2.1),
+    PyTorchObs (2.2), progress_bar (1.7), sync_envs_normalization, evaluate_policy(return_episode_rewards).
+    """
+    setup = configparser.ConfigParser()
+    setup.read(ROOT / "setup.cfg")
+    requires = setup["options"]["install_requires"]
+    assert re.search(r"stable_baselines3>=2\.4\.0,<3\.0", requires)
+    assert re.search(r"gymnasium>=1\.0", requires)
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+    from stable_baselines3.common.type_aliases import PyTorchObs  # noqa: F401
+
+    assert "rollout_buffer_class" in OnPolicyAlgorithm.__init__.__code__.co_varnames
+    assert tuple(map(int, importlib.metadata.version("stable_baselines3").split(".")[:2])) >= (2, 4)

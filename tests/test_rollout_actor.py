@@ -1,0 +1,214 @@
+"""The rollout actor: the frozen policy compiled for acting must be the policy itself, for every space and option."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.distributions import (
+    BernoulliDistribution,
+    CategoricalDistribution,
+    DiagGaussianDistribution,
+    MultiCategoricalDistribution,
+    StateDependentNoiseDistribution,
+)
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import (
+    FakeImageEnv,
+    IdentityEnv,
+    IdentityEnvBox,
+    IdentityEnvMultiBinary,
+    IdentityEnvMultiDiscrete,
+    SimpleMultiObsEnv,
+)
+
+from sb3_reinforce import Reinforce
+from sb3_reinforce.reinforce.actor import NumpyActor, SamplingNoise, TorchActor, make_rollout_actor
+
+
+class BoxActionEnv(gym.Env):
+    """Episodes of 5 steps with a Box action of any shape; the reward prefers actions near 0.5."""
+
+    observation_space = spaces.Box(-1.0, 1.0, shape=(3,), dtype=np.float32)
+
+    def __init__(self, shape=(2, 2)):
+        self.action_space = spaces.Box(-1.0, 1.0, shape=shape, dtype=np.float32)
+        self._step = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self._step = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action):
+        assert action.shape == self.action_space.shape, action.shape
+        assert self.action_space.contains(action.astype(np.float32))
+        self._step += 1
+        return self.observation_space.sample(), -float(np.sum((action - 0.5) ** 2)), self._step == 5, False, {}
+
+
+ENVS = {
+    "Discrete": lambda: IdentityEnv(4, ep_length=8),
+    "Box": lambda: IdentityEnvBox(ep_length=8),
+    "Box(2,2)": lambda: BoxActionEnv((2, 2)),
+    "MultiDiscrete": lambda: IdentityEnvMultiDiscrete(2, ep_length=8),
+    "MultiBinary": lambda: IdentityEnvMultiBinary(3, ep_length=8),
+}
+
+
+def distribution_params(model: Reinforce, observations: np.ndarray) -> dict[str, np.ndarray]:
+    """The parameters of policy.get_distribution(obs), in the actor's terms (probabilities rather than logits)."""
+    obs, _ = model.policy.obs_to_tensor(observations)
+    with th.no_grad():
+        dist = model.policy.get_distribution(obs)
+        if isinstance(dist, CategoricalDistribution):
+            return {"probs": dist.distribution.probs.numpy()}
+        if isinstance(dist, MultiCategoricalDistribution):
+            return {"probs": th.cat([d.probs for d in dist.distribution], dim=1).numpy()}
+        if isinstance(dist, BernoulliDistribution):
+            return {"probs": dist.distribution.probs.numpy()}
+        if isinstance(dist, DiagGaussianDistribution):
+            return {"mean": dist.distribution.mean.numpy(), "std": dist.distribution.stddev.numpy()}
+        assert isinstance(dist, StateDependentNoiseDistribution)
+        return {"mean": dist.distribution.mean.numpy(), "noise": dist.get_noise(dist._latent_sde).numpy()}
+
+
+def actor_params(model: Reinforce, actor, observations: np.ndarray) -> dict[str, np.ndarray]:
+    params = actor.params(observations)
+    dist = model.policy.action_dist
+    if isinstance(dist, CategoricalDistribution):
+        logits = params["logits"]
+        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return {"probs": probs / probs.sum(axis=1, keepdims=True)}
+    if isinstance(dist, MultiCategoricalDistribution):
+        splits = np.split(params["logits"], np.cumsum(dist.action_dims)[:-1], axis=1)
+        probs = [np.exp(z - z.max(axis=1, keepdims=True)) for z in splits]
+        return {"probs": np.concatenate([p / p.sum(axis=1, keepdims=True) for p in probs], axis=1)}
+    if isinstance(dist, BernoulliDistribution):
+        return {"probs": 1.0 / (1.0 + np.exp(-params["logits"]))}
+    return params
+
+
+def perturb(model: Reinforce) -> None:
+    """Move the weights away from SB3's initialization (tiny action-net gains), so that the comparison means something."""
+    with th.no_grad():
+        generator = th.Generator().manual_seed(0)
+        for parameter in model.policy.parameters():
+            parameter.add_(0.5 * th.randn(parameter.shape, generator=generator))
+
+
+@pytest.mark.parametrize("space,use_sde", [(space, False) for space in ENVS] + [("Box", True), ("Box(2,2)", True)])
+@pytest.mark.parametrize("n_obs", [1, 4, 64])
+def test_numpy_actor_has_the_policy_distribution(space: str, use_sde: bool, n_obs: int):
+    env = ENVS[space]()
+    model = Reinforce("MlpPolicy", env, use_sde=use_sde, policy_kwargs=dict(net_arch=[32, 16]), seed=0)
+    perturb(model)
+    if use_sde:
+        model.policy.reset_noise(4)  # n_obs == 4: one exploration matrix per env; otherwise the shared one
+    actor = make_rollout_actor(model.policy, SamplingNoise(0))
+    assert isinstance(actor, NumpyActor)
+    observations = np.stack([env.observation_space.sample() for _ in range(n_obs)])
+    expected, got = distribution_params(model, observations), actor_params(model, actor, observations)
+    assert expected.keys() == got.keys()
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("activation_fn", [th.nn.Tanh, th.nn.ReLU, th.nn.ELU, th.nn.LeakyReLU, th.nn.Sigmoid, th.nn.Identity])
+@pytest.mark.parametrize("squash_output", [False, True])
+def test_numpy_actor_activations_and_squashed_gsde(activation_fn, squash_output: bool):
+    policy_kwargs = dict(net_arch=[16, 16], activation_fn=activation_fn, squash_output=squash_output)
+    model = Reinforce("MlpPolicy", BoxActionEnv((3,)), use_sde=squash_output, policy_kwargs=policy_kwargs, seed=1)
+    perturb(model)
+    actor = make_rollout_actor(model.policy, SamplingNoise(0))
+    assert isinstance(actor, NumpyActor)
+    observations = np.stack([model.observation_space.sample() for _ in range(32)])
+    expected, got = distribution_params(model, observations), actor_params(model, actor, observations)
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5, atol=1e-5, err_msg=key)
+    if squash_output:  # gSDE actions: tanh(mean + noise), as the policy's own sample()
+        obs, _ = model.policy.obs_to_tensor(observations)
+        with th.no_grad():
+            reference = model.policy.get_distribution(obs).get_actions().numpy()
+        np.testing.assert_allclose(actor.sample(observations), reference, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("discrete_obs", [True, False])
+def test_numpy_actor_one_hot_observations(discrete_obs: bool):
+    class DiscreteObsEnv(IdentityEnv):
+        def __init__(self):
+            super().__init__(5, ep_length=4)
+            if not discrete_obs:
+                self.observation_space = spaces.MultiBinary(5)
+
+    model = Reinforce("MlpPolicy", DiscreteObsEnv(), policy_kwargs=dict(net_arch=[8]), seed=0)
+    perturb(model)
+    actor = make_rollout_actor(model.policy, SamplingNoise(0))
+    assert isinstance(actor, NumpyActor)
+    observations = np.stack([model.observation_space.sample() for _ in range(16)])
+    np.testing.assert_allclose(
+        actor_params(model, actor, observations)["probs"], distribution_params(model, observations)["probs"], rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize("policy,env", [("CnnPolicy", "image"), ("MultiInputPolicy", "dict")])
+def test_torch_actor_has_the_policy_distribution(policy: str, env: str):
+    if env == "image":
+        environment = FakeImageEnv(screen_height=36, screen_width=36, n_channels=1, discrete=True)
+        kwargs = dict(features_extractor_kwargs=dict(features_dim=16))
+    else:
+        environment, kwargs = SimpleMultiObsEnv(random_start=False), dict(net_arch=[16])
+    model = Reinforce(policy, environment, policy_kwargs=kwargs, seed=0)
+    perturb(model)
+    actor = make_rollout_actor(model.policy, SamplingNoise(0))
+    assert isinstance(actor, TorchActor)
+    samples = [model.observation_space.sample() for _ in range(8)]  # channel-first, as VecTransposeImage gives them
+    observations = {k: np.stack([s[k] for s in samples]) for k in samples[0]} if env == "dict" else np.stack(samples)
+    expected, got = distribution_params(model, observations), actor_params(model, actor, observations)
+    np.testing.assert_allclose(got["probs"], expected["probs"], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("space", list(ENVS))
+def test_sampling_follows_the_policy_distribution(space: str):
+    """The actions drawn through SamplingNoise have the policy's distribution (mean and std of 20k draws)."""
+    env = ENVS[space]()
+    model = Reinforce("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), seed=0)
+    with th.no_grad():
+        model.policy.action_net.bias.copy_(th.linspace(-1.0, 1.0, model.policy.action_net.bias.numel()))
+    observations = np.stack([env.observation_space.sample()] * 20_000)
+    fast = make_rollout_actor(model.policy, SamplingNoise(0)).sample(observations).astype(np.float64)
+    obs, _ = model.policy.obs_to_tensor(observations)
+    with th.no_grad():
+        reference = model.policy.get_distribution(obs).get_actions().double().numpy()
+    assert fast.shape == reference.shape
+    np.testing.assert_allclose(fast.mean(0), reference.mean(0), atol=0.03)
+    np.testing.assert_allclose(fast.std(0), reference.std(0), atol=0.03)
+
+
+def test_sampling_noise_is_reproducible_across_block_boundaries():
+    first, second = SamplingNoise(7, block_size=10), SamplingNoise(7, block_size=10)
+    draws = [first.take("gumbel", (3, 2)) for _ in range(5)]
+    for draw in draws:
+        np.testing.assert_array_equal(draw, second.take("gumbel", (3, 2)))
+    assert draws[0].dtype == np.float32
+    assert not np.array_equal(draws[0], draws[1])
+    with pytest.raises(ValueError, match="Unknown noise kind 'uniform'"):
+        first.take("uniform", (1,))
+
+
+@pytest.mark.parametrize("shape", [(1,), (3,), (2, 2)])
+@pytest.mark.parametrize("use_sde", [False, True])
+def test_every_box_shape_learn_save_load_predict(tmp_path, shape, use_sde: bool):
+    env = make_vec_env(BoxActionEnv, n_envs=2, env_kwargs=dict(shape=shape), seed=0)
+    model = Reinforce("MlpPolicy", env, n_episodes=2, use_sde=use_sde, policy_kwargs=dict(net_arch=[8]), seed=0)
+    model.learn(2_000)
+    assert model._n_updates >= 50
+    assert model.rollout_buffer.actions.shape[1] == int(np.prod(shape))
+    model.save(tmp_path / "model")
+    loaded = Reinforce.load(tmp_path / "model", env=env)
+    obs = env.reset()
+    for deterministic in (True, False):
+        actions, _ = loaded.predict(obs, deterministic=deterministic)
+        assert actions.shape == (2, *shape)
+    np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
+    loaded.learn(100)  # and it keeps training after loading
