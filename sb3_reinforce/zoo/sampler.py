@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     import optuna
 
 # Baselines sampled by -optimize. A new baseline of Reinforce joins the search by being added here, and, if it
-# learns a critic, to CRITIC_BASELINES (``gae_lambda`` and ``vf_coef`` are sampled only for those).
-BASELINES: tuple[str, ...] = ("none", "value")
+# learns a critic, to CRITIC_BASELINES (``gae_lambda`` and ``vf_coef`` are sampled only for those). "group" is left
+# out: it also needs a ``group_size`` dividing ``n_episodes``, and resets its envs in same-seed waves.
+BASELINES: tuple[str, ...] = ("none", "mean", "leave_one_out", "value")
 CRITIC_BASELINES: tuple[str, ...] = ("value",)
 
 N_EPISODES = (2, 4, 8, 16, 32)
