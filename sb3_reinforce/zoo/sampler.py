@@ -76,9 +76,14 @@ def convert_reinforce_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
 
     :param sampled_params: Values as Optuna stores them (``one_minus_gamma``, ``net_arch`` and ``activation_fn``
         by name, ``log_std_init``), as in ``trial.params``
-    :return: Keyword arguments for ``Reinforce`` (``gamma``, and ``policy_kwargs`` with classes)
+    :return: Keyword arguments for ``Reinforce`` (``gamma``, and ``policy_kwargs`` with classes; ``gae_lambda=1.0``
+        for a baseline without a critic)
     """
     hyperparams = dict(sampled_params)
+    if hyperparams.get("baseline", CRITIC_BASELINES[0]) not in CRITIC_BASELINES:
+        # The zoo applies a trial's values on top of the env's entry: a gae_lambda < 1 kept from an entry tuned with
+        # a critic would make Reinforce reject the trial
+        hyperparams["gae_lambda"] = 1.0
     if "one_minus_gamma" in hyperparams:
         hyperparams["gamma"] = 1 - hyperparams.pop("one_minus_gamma")
     policy_kwargs: dict[str, Any] = {}
