@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import (
     BernoulliDistribution,
     CategoricalDistribution,
@@ -212,3 +213,47 @@ def test_every_box_shape_learn_save_load_predict(tmp_path, shape, use_sde: bool)
         assert actions.shape == (2, *shape)
     np.testing.assert_allclose(loaded.predict(obs, deterministic=True)[0], model.predict(obs, deterministic=True)[0])
     loaded.learn(100)  # and it keeps training after loading
+
+
+@pytest.mark.parametrize("space", list(ENVS))
+def test_mode_is_the_policy_deterministic_action(space: str):
+    env = ENVS[space]()
+    model = Reinforce("MlpPolicy", env, policy_kwargs=dict(net_arch=[16]), seed=0)
+    perturb(model)
+    actor = make_rollout_actor(model.policy, SamplingNoise(0))
+    observations = np.stack([env.observation_space.sample() for _ in range(64)])
+    obs, _ = model.policy.obs_to_tensor(observations)
+    with th.no_grad():
+        reference = model.policy.get_distribution(obs).get_actions(deterministic=True).numpy()
+    np.testing.assert_allclose(actor.mode(observations), reference, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_gsde_noise_is_resampled_for_each_episode(n_envs: int):
+    """With sde_sample_freq=-1 each episode explores with its own noise matrix: the env that ends one gets a new one."""
+    env = make_vec_env(BoxActionEnv, n_envs=n_envs, env_kwargs=dict(shape=(2,)), seed=0)
+    model = Reinforce("MlpPolicy", env, n_episodes=n_envs, use_sde=True, policy_kwargs=dict(net_arch=[8]), seed=0)
+    actor = make_rollout_actor(model.policy, SamplingNoise(0))
+    actor.reset_noise(n_envs)
+    before = (actor._noise_mat.copy(), actor._noise_mats.copy())
+    actor.reset_noise(n_envs, np.array([0]))
+    assert not np.array_equal(actor._noise_mats[0], before[1][0])
+    np.testing.assert_array_equal(actor._noise_mats[1:], before[1][1:])  # the other envs keep their matrices
+    assert (n_envs == 1) != np.array_equal(actor._noise_mat, before[0])
+
+    # In a rollout: episodes of one env (5 steps each) use different noise, steps within an episode the same one
+    class RecordNoise(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.noise: list[np.ndarray] = []
+
+        def _on_step(self) -> bool:
+            actor = self.locals["actor"]
+            self.noise.append((actor._noise_mat if n_envs == 1 else actor._noise_mats[0]).copy())
+            return True
+
+    callback = RecordNoise()
+    model.learn(10 * n_envs, callback=callback)
+    matrices = callback.noise[:10]
+    assert all(np.array_equal(matrices[0], m) for m in matrices[1:5])
+    assert not np.array_equal(matrices[4], matrices[5])

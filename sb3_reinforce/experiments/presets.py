@@ -69,4 +69,16 @@ PRESETS: dict[str, Preset] = {
         ),
         timesteps=100_000,
     ),
+    "cartpole": Preset(
+        description="CartPole-v1 in 40k steps: leave-one-out baseline, 5 episodes per update, linearly decayed lr",
+        setup=EnvSetup("CartPole-v1"),
+        hyperparams=dict(
+            learning_rate="lin_0.01",
+            n_episodes=5,
+            gamma=0.99,
+            baseline="leave_one_out",
+            normalize_returns=True,
+        ),
+        timesteps=40_000,
+    ),
 }

@@ -143,15 +143,24 @@ class RolloutActor:
         """The action net's output and the actor's latent features (``latent_pi``), for a batch of observations."""
         raise NotImplementedError
 
-    def reset_noise(self, n_envs: int) -> None:
-        """Sample new gSDE exploration matrices (through the policy, as SB3 does)."""
+    def reset_noise(self, n_envs: int, env_indices: np.ndarray | None = None) -> None:
+        """
+        Sample new gSDE exploration matrices (through the policy, as SB3 does): for every env, or only for
+        ``env_indices`` (the others keep theirs; with one env, its matrix is ``exploration_mat``).
+        """
         self.policy.reset_noise(n_envs)
-        self._read_noise()
+        self._read_noise(env_indices)
 
-    def _read_noise(self) -> None:
+    def _read_noise(self, env_indices: np.ndarray | None = None) -> None:
         assert isinstance(self.dist, StateDependentNoiseDistribution)
-        self._noise_mat = self.dist.exploration_mat.detach().cpu().numpy()
-        self._noise_mats = self.dist.exploration_matrices.detach().cpu().numpy()
+        fresh_mat = self.dist.exploration_mat.detach().cpu().numpy()
+        fresh_mats = self.dist.exploration_matrices.detach().cpu().numpy()
+        if env_indices is None or self._noise_mats is None or self._noise_mat is None:
+            self._noise_mat, self._noise_mats = fresh_mat, fresh_mats
+        else:
+            self._noise_mats[env_indices] = fresh_mats[env_indices]
+            if len(fresh_mats) == 1:
+                self._noise_mat = fresh_mat
 
     def params(self, obs: Any) -> Params:
         """
@@ -172,6 +181,21 @@ class RolloutActor:
                 noise = np.einsum("bi,bij->bj", latent_pi, self._noise_mats)
             return {"mean": out, "noise": noise}
         return {"logits": out}
+
+    def mode(self, obs: Any) -> np.ndarray:
+        """The most likely action in each observation (``deterministic=True``), flat as :meth:`sample` returns them."""
+        dist = self.dist
+        out, _ = self.latent(obs)
+        if isinstance(dist, CategoricalDistribution):
+            return out.argmax(axis=-1)
+        if isinstance(dist, MultiCategoricalDistribution):
+            splits = np.split(out, np.cumsum(dist.action_dims)[:-1], axis=-1)
+            return np.stack([logits.argmax(axis=-1) for logits in splits], axis=-1)
+        if isinstance(dist, BernoulliDistribution):
+            return (out > 0).astype(np.float32)
+        if isinstance(dist, StateDependentNoiseDistribution) and dist.bijector is not None:
+            return np.tanh(out)
+        return out
 
     def sample(self, obs: Any) -> np.ndarray:
         """

@@ -148,8 +148,12 @@ class EpisodeRolloutBuffer(BaseBuffer):
         if self.pos == self.buffer_size:
             self._grow()
         pos = self.pos
-        _store(self._obs, pos, obs)
-        self._actions[pos] = actions.reshape(self.n_envs, self.action_dim)
+        # The common case without any reshape: this runs at every env step
+        if isinstance(obs, np.ndarray) and obs.shape == self._obs.shape[1:]:  # type: ignore[union-attr]
+            self._obs[pos] = obs  # type: ignore[index]
+        else:
+            _store(self._obs, pos, obs)
+        self._actions[pos] = actions if actions.ndim == 2 else actions.reshape(self.n_envs, self.action_dim)
         self._rewards[pos] = rewards
         self._active[pos] = active
         self._dones[pos] = dones & active

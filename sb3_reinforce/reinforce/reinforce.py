@@ -147,8 +147,10 @@ class Reinforce(OnPolicyAlgorithm):
         one with no ``TimeLimit``) raises a ``RuntimeError`` instead of hanging the rollout forever
     :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
         instead of action noise exploration (default: False)
-    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
-        Default: -1 (only sample at the beginning of the rollout)
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE.
+        Default: -1, a new noise matrix for each episode (per env). This differs from A2C/PPO, where -1 samples once
+        per rollout: a REINFORCE batch is a sample of *independent* episodes, and episodes sharing one exploration
+        function would be one sample counted ``n_episodes`` times
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
@@ -416,6 +418,9 @@ class Reinforce(OnPolicyAlgorithm):
                     # (with groups, only at the next wave)
                     active[env_idx] = not grouped and n_started < self.n_episodes
                     n_started += int(active[env_idx])
+                if self.use_sde and self.sde_sample_freq <= 0:
+                    # Each episode explores with its own noise matrix (see sde_sample_freq)
+                    actor.reset_noise(env.num_envs, np.flatnonzero(dones))
             if n_steps >= self.max_episode_steps and np.any(episode_steps[active] >= self.max_episode_steps):
                 raise RuntimeError(
                     f"An episode ran for {self.max_episode_steps} steps without ending (max_episode_steps="
@@ -429,6 +434,8 @@ class Reinforce(OnPolicyAlgorithm):
                 active, env_groups = self._start_wave(env, n_started, group_seeds)
                 n_started += int(active.sum())
                 episode_steps[:] = 0
+                if self.use_sde and self.sde_sample_freq <= 0:
+                    actor.reset_noise(env.num_envs)
 
         rollout_buffer.finalize()
         self._compute_returns(rollout_buffer)
@@ -472,16 +479,20 @@ class Reinforce(OnPolicyAlgorithm):
             terminal_obs = info.get("terminal_observation")
             if truncated and terminal_obs is not None:
                 # Bootstrapped with V(s_T): a NaN here would only surface one update later, as a NaN loss
-                self._check_finite_observation(terminal_obs, f"terminal observation (env index {env_idx})")
+                batch = {k: v[None] for k, v in terminal_obs.items()} if isinstance(terminal_obs, dict) else terminal_obs[None]
+                self._check_finite_observations(batch, "terminal observation", env_indices=[env_idx])
             rollout_buffer.end_episode(int(env_idx), terminal_obs, truncated, int(env_groups[env_idx]))
 
     @staticmethod
-    def _check_finite_observation(observation: Any, what: str) -> None:
-        for key, obs in observation.items() if isinstance(observation, dict) else [(None, observation)]:
+    def _check_finite_observations(observations: Any, what: str = "observation", env_indices: Any = None) -> None:
+        """Raise, naming the env, if a float observation of the batch ``observations`` (one row per env) is NaN or inf."""
+        for key, obs in observations.items() if isinstance(observations, dict) else [(None, observations)]:
             obs = np.asarray(obs)
-            if np.issubdtype(obs.dtype, np.floating) and not np.all(np.isfinite(obs)):
+            if obs.dtype.kind == "f" and not np.isfinite(obs).all():
+                row = int(np.flatnonzero(~np.isfinite(obs.reshape(len(obs), -1)).all(axis=1))[0])
+                env_idx = row if env_indices is None else env_indices[row]
                 where = "" if key is None else f" under key {key!r}"
-                raise ValueError(f"The env returned a non-finite {what}{where}: {obs}")
+                raise ValueError(f"The env returned a non-finite {what}{where} (env index {env_idx}): {obs[row]}")
 
     def _check_finite(self, rewards: np.ndarray, observations: Any, active: np.ndarray) -> None:
         """Fail at the step where the env goes wrong, not later as NaN weights."""
@@ -491,11 +502,7 @@ class Reinforce(OnPolicyAlgorithm):
                 f"The env returned a non-finite reward {float(rewards[bad])} (env index {bad}): "
                 "REINFORCE would turn it into NaN weights. Check the env's reward (and any reward wrapper)."
             )
-        for key, obs in observations.items() if isinstance(observations, dict) else [(None, observations)]:
-            if obs.dtype.kind == "f" and not np.isfinite(obs).all():
-                bad = int(np.flatnonzero(~np.isfinite(obs.reshape(len(obs), -1)).all(axis=1))[0])
-                where = "" if key is None else f" under key {key!r}"
-                raise ValueError(f"The env returned a non-finite observation{where} (env index {bad}): {obs[bad]}")
+        self._check_finite_observations(observations)
 
     def _compute_returns(self, rollout_buffer: EpisodeRolloutBuffer) -> None:
         """Compute returns and advantages of the finished batch, with the critic's values if it is a baseline."""

@@ -1,0 +1,66 @@
+"""
+Sample efficiency of a preset over several seeds: from when the periodic evaluations stay at or above a threshold.
+
+Each seed is ``python -m sb3_reinforce train --preset P --seed S --eval-freq F`` (the same experiment API): the
+deterministic policy is evaluated on the env's true reward (10 episodes, frozen observation statistics) at step 0,
+every ``--eval-freq`` steps and at the end, then over 100 episodes. One line per seed, then a summary.
+
+    python examples/sample_efficiency.py --preset cartpole --seeds 0 1 2 3 4 --threshold 500 --eval-freq 2500
+    python examples/sample_efficiency.py --preset solved --seeds 0 1 2 3 4 --threshold 90 --eval-freq 2500
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import torch as th
+
+from sb3_reinforce.benchmark.report import steps_to_threshold
+from sb3_reinforce.experiments.config import make_config
+from sb3_reinforce.experiments.run import train
+
+
+def main(preset: str, seeds: Sequence[int], threshold: float, eval_freq: int, timesteps: int | None = None) -> list[dict]:
+    """
+    Train the preset once per seed with periodic evaluations.
+
+    :return: One record per seed: ``first`` and ``stays`` (env steps, None if never), ``final`` (100 episodes),
+        the periodic means and the training time
+    """
+    th.set_num_threads(1)
+    records = []
+    for seed in seeds:
+        result = train(make_config(preset, seed=seed, timesteps=timesteps), eval_freq=eval_freq, eval_episodes=100)
+        steps = [point["timesteps"] for point in result.evaluations]
+        means = [point["mean_reward"] for point in result.evaluations]
+        first, stays = steps_to_threshold(steps, means, threshold)
+        assert result.evaluation is not None
+        record = dict(
+            seed=seed, first=first, stays=stays, final=result.evaluation.mean_reward, curve=means, time=result.train_time
+        )
+        records.append(record)
+        print(
+            f"seed {seed}: first >= {threshold:g} at {first}, stays from {stays}, final {record['final']:.2f} "
+            f"(100 episodes), {result.num_timesteps} steps in {result.train_time:.0f} s; "
+            f"evaluations: {' '.join(f'{mean:.0f}' for mean in means)}",
+            flush=True,
+        )
+    reached = [record["stays"] for record in records if record["stays"] is not None]
+    finals = ", ".join(f"{record['final']:.2f}" for record in records)
+    print(
+        f"{preset}: stays >= {threshold:g} in {len(reached)}/{len(records)} seeds, from "
+        f"{min(reached, default=None)} to {max(reached, default=None)} steps; finals {finals}"
+    )
+    return records
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="cartpole")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--threshold", type=float, default=500.0)
+    parser.add_argument("--eval-freq", type=int, default=2500)
+    parser.add_argument("--timesteps", type=int, default=None, help="budget (the preset's)")
+    args = parser.parse_args()
+    main(args.preset, args.seeds, args.threshold, args.eval_freq, args.timesteps)
