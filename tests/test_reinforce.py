@@ -304,6 +304,7 @@ def test_same_seed_same_result():
         (dict(max_grad_norm=0.0), ValueError, "max_grad_norm .* got 0.0"),
         (dict(learning_rate=-1e-3), ValueError, "learning_rate .* got -0.001"),
         (dict(max_episode_steps=0), ValueError, "max_episode_steps must be >= 1, got 0"),
+        (dict(critic_epochs=0), ValueError, "critic_epochs must be >= 1, got 0"),
     ],
 )
 def test_bad_hyperparameters_raise_at_construction(kwargs, error, match):
@@ -487,3 +488,44 @@ def test_non_finite_terminal_observation_raises_where_it_appears():
     with pytest.raises(ValueError, match=r"non-finite terminal observation \(env index 0\)"):
         model.learn(10)
     assert model._n_updates == 0
+
+
+def test_critic_epochs_take_more_critic_steps_only():
+    """
+    critic_epochs=3 with plain SGD (lr 0.01) on a linear critic: the actor moves by one gradient step, the critic by
+    three successive steps on the same targets R_t, each of gradient vf_coef * 2 (V(s_t) - R_t) / N (per episode).
+    """
+    lr, vf_coef, n_episodes = 0.01, 0.5, 2
+    model = one_sgd_step_model(
+        FixedRewardEnv(rewards=(1.0, 2.0, 3.0)),
+        n_episodes=n_episodes,
+        gamma=1.0,
+        baseline="value",
+        seed=1,
+        critic_epochs=3,
+        vf_coef=vf_coef,
+        learning_rate=lr,
+    )
+    reference = one_sgd_step_model(
+        FixedRewardEnv(rewards=(1.0, 2.0, 3.0)),
+        n_episodes=n_episodes,
+        gamma=1.0,
+        baseline="value",
+        seed=1,
+        vf_coef=vf_coef,
+        learning_rate=lr,
+    )
+    w, b = model.policy.value_net.weight.item(), model.policy.value_net.bias.item()
+    callback = RecordBatchCallback()
+    model.learn(1, callback=callback)
+    reference.learn(1)
+    # The actor took the same single step as with critic_epochs=1
+    for a, c in zip(linear_policy_params(model), linear_policy_params(reference), strict=True):
+        np.testing.assert_allclose(a, c, rtol=1e-6, atol=1e-7)
+    states = np.tile([0.0, 1.0, 2.0], n_episodes)
+    targets = callback.batches[0]["returns"]
+    for _ in range(3):
+        error = w * states + b - targets
+        w, b = w - lr * vf_coef * 2 * (error * states).sum() / n_episodes, b - lr * vf_coef * 2 * error.sum() / n_episodes
+    assert model.policy.value_net.weight.item() == pytest.approx(w, rel=1e-5)
+    assert model.policy.value_net.bias.item() == pytest.approx(b, rel=1e-5)

@@ -9,10 +9,12 @@ of the grid, evaluates each run periodically on the env's **true** reward, and w
   (failed runs are run again; ``--force`` runs everything again, e.g. after a code change: the settings compared
   do not include the code);
 * ``evaluations.csv`` / ``evaluations.json``: every evaluation point of every run;
-* ``summary.json`` and ``table.md``: per algorithm x env, the median and interquartile range across seeds of
-  the final reward, of the env steps to the env's reward threshold, and of the training speed;
-* ``curves_<env>.png``: learning curves (mean and min-max spread across seeds) per env (needs matplotlib: without
-  it the curves are skipped, with a notice before any training);
+* ``summary.json`` and ``table.md``: per algorithm x env, the interquartile mean (IQM) of the final reward across
+  seeds with its 95 % bootstrap confidence interval, the fraction of seeds solved, and the median and interquartile
+  range of the env steps to the env's reward threshold and of the training speed; ``summary_across_envs.json``:
+  per algorithm, the IQM of the threshold-normalized final rewards with a bootstrap stratified over envs;
+* ``curves_<env>.png``: learning curves (IQM across seeds, its bootstrap band shaded) per env (needs matplotlib:
+  without it the curves are skipped, with a notice before any training);
 * ``grid.json``: the shell-quoted command and the arguments of the last grid run (``--report-only`` rewrites the
   report from the run files with it).
 
@@ -22,7 +24,9 @@ The package, in the order a grid flows through it:
   hyperparameters for PPO, SAC and A2C);
 * :mod:`~sb3_reinforce.benchmark.plan`: the runs (:class:`RunTask`), resume, the reproduce command;
 * :mod:`~sb3_reinforce.benchmark.executor`: ``run(task) -> record`` (writes nothing) and the local process pool;
+* :mod:`~sb3_reinforce.benchmark.ray_executor`: the same as Ray tasks on a Ray cluster (``--ray-address``);
 * :mod:`~sb3_reinforce.benchmark.driver`: the command line; writes each record as it comes back, then the report;
+* :mod:`~sb3_reinforce.benchmark.stats`: IQM and bootstrap confidence intervals (scipy);
 * :mod:`~sb3_reinforce.benchmark.report` and :mod:`~sb3_reinforce.benchmark.plots`: tables and learning curves from
   the run records.
 
@@ -36,6 +40,7 @@ from sb3_reinforce.benchmark.driver import add_arguments, main, run_grid
 from sb3_reinforce.benchmark.executor import EVAL_SEED, LocalExecutor
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, ZOO_HYPERPARAMS, run_config
 from sb3_reinforce.benchmark.plan import RunTask, parse_overrides
+from sb3_reinforce.benchmark.ray_executor import RayExecutor
 from sb3_reinforce.benchmark.report import steps_to_threshold, write_report
 
 __all__ = [
@@ -43,6 +48,7 @@ __all__ = [
     "EVAL_SEED",
     "ZOO_HYPERPARAMS",
     "LocalExecutor",
+    "RayExecutor",
     "RunTask",
     "add_arguments",
     "main",

@@ -1,6 +1,7 @@
 """
-The benchmark's driver: parse the grid, skip the runs already done, hand the rest to an executor, write each record
-as it comes back (atomically, so an interrupted grid resumes with ``--out`` reused), then write the report.
+The benchmark's driver: parse the grid, skip the runs already done, hand the rest to an executor (the local process
+pool, or Ray tasks with ``--ray-address``), write each record as it comes back (atomically, so an interrupted grid
+resumes with ``--out`` reused, whichever executor ran it), then write the report.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import gymnasium as gym
 
 from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
-from sb3_reinforce.benchmark.plan import expected_cost, is_finished, parse_overrides, plan, reproduce_command
+from sb3_reinforce.benchmark.plan import RunTask, expected_cost, is_finished, parse_overrides, plan, reproduce_command
 from sb3_reinforce.benchmark.plots import plots_available
 from sb3_reinforce.benchmark.report import fmt_steps, write_report
+from sb3_reinforce.benchmark.stats import require_scipy
 from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
 from sb3_reinforce.experiments.config import ALGOS
 from sb3_reinforce.experiments.records import write_json_atomic
@@ -59,6 +61,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ALGO:KEY=VALUE",
         help="Override a hyperparameter of an algorithm on every env, e.g. ppo:learning_rate=0.001",
     )
+    parser.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDRESS",
+        help="Run the grid as Ray tasks on this existing Ray cluster (auto, HOST:PORT or ray://HOST:10001) instead of "
+        '--workers local processes; needs pip install "sb3-reinforce[ray]" and sb3_reinforce on every node',
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=non_negative_int,
+        default=2,
+        help="With --ray-address: how many times a run whose worker process died is run again",
+    )
     parser.add_argument("--force", action="store_true", help="Run again the runs that already finished (after a code change)")
     parser.add_argument(
         "--report-only", action="store_true", help="Only rewrite the table, CSV/JSON and curves from the run files"
@@ -77,8 +92,49 @@ def _check_args(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _progress_line(done: int, total: int, record: dict) -> str:
-    name = f"[{done}/{total}] {record['algo']} {record['env_id']} seed {record['seed']}"
+def fmt_duration(seconds: float) -> str:
+    """
+    A duration for people: ``42s``, ``3m05s``, ``2h07m``.
+
+    >>> fmt_duration(42.4), fmt_duration(185), fmt_duration(7620)
+    ('42s', '3m05s', '2h07m')
+    """
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def progress_line(done: int, failed: int, total: int, slots: int, elapsed: float) -> str:
+    """
+    The grid's progress, the same for every executor: runs done (of which failed), running, time, ETA.
+
+    The ETA assumes the remaining runs take as long on average as the finished ones did (wall time of the grid per
+    finished run); the slowest runs start first, so it is pessimistic early on.
+
+    >>> progress_line(done=3, failed=1, total=8, slots=2, elapsed=90.0)
+    '[3/8 done, 1 failed, 2 running, 1m30s elapsed, ETA 2m30s]'
+    >>> progress_line(done=0, failed=0, total=8, slots=2, elapsed=1.0)
+    '[0/8 done, 0 failed, 2 running, 1s elapsed, ETA ?]'
+
+    :param done: Runs finished, failed ones included
+    :param failed: Runs that failed
+    :param total: Runs of this invocation (the skipped ones excluded)
+    :param slots: Runs that can go on at once (workers, or the Ray cluster's CPUs)
+    :param elapsed: Seconds since the first run started
+    :raise ValueError: For counts that do not add up
+    """
+    if not 0 <= failed <= done <= total or slots < 1:
+        raise ValueError(f"invalid progress: done={done}, failed={failed}, total={total}, slots={slots}")
+    running = min(slots, total - done)
+    eta = "?" if done == 0 else fmt_duration(elapsed / done * (total - done))
+    return f"[{done}/{total} done, {failed} failed, {running} running, {fmt_duration(elapsed)} elapsed, ETA {eta}]"
+
+
+def _run_line(record: dict) -> str:
+    name = f"{record['algo']} {record['env_id']} seed {record['seed']}"
     if record["status"] != "ok":
         return f"{name}: FAILED after {record.get('wall_time', 0.0):.0f} s: {record['error']}"
     final = record["final"]
@@ -89,6 +145,41 @@ def _progress_line(done: int, total: int, record: dict) -> str:
     )
 
 
+def _make_executor(args: argparse.Namespace, workers: int) -> Executor:
+    if args.ray_address is None:
+        return LocalExecutor(workers)
+    from sb3_reinforce.benchmark.ray_executor import RayExecutor  # Ray is optional: imported only when asked for
+
+    executor = RayExecutor(args.ray_address, max_retries=args.max_retries)
+    try:
+        executor.connect()
+    except Exception as error:  # ConnectionError, or Ray's own errors for a malformed address
+        raise ValueError(
+            f"cannot connect to the Ray cluster at {args.ray_address}: {type(error).__name__}: {error}"
+        ) from error
+    return executor
+
+
+def _run_tasks(executor: Executor, todo: list[RunTask], runs_dir: Path) -> tuple[int, bool]:
+    """Run ``todo``, writing each record as it comes back; the number of failed runs, and whether Ctrl-C stopped it."""
+    start = time.perf_counter()
+    done = failed = 0
+    try:
+        for task, record in executor.map(todo):
+            write_json_atomic(runs_dir / f"{task.key}.json", record)
+            done += 1
+            failed += record["status"] != "ok"
+            slots = getattr(executor, "slots", 1)
+            progress = progress_line(done, failed, len(todo), slots, time.perf_counter() - start)
+            print(f"{progress} {_run_line(record)}", file=sys.stderr, flush=True)
+    except KeyboardInterrupt:
+        # The executor has cancelled the outstanding runs; the finished ones are on disk
+        print(f"\nInterrupted: {done} finished runs kept in {runs_dir}/; the same command resumes", file=sys.stderr)
+        return failed, True
+    print(f"Grid done in {fmt_duration(time.perf_counter() - start)}", file=sys.stderr)
+    return failed, False
+
+
 def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
     """
     Run the benchmark grid described by ``args`` (see :func:`add_arguments`) and write its report.
@@ -96,7 +187,8 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
     :param args: Parsed arguments
     :param executor: Carries out the runs (None: a :class:`~sb3_reinforce.benchmark.executor.LocalExecutor` with
         ``args.workers`` processes)
-    :return: Exit code: 0 if every run succeeded, 1 if some failed, 2 for invalid arguments
+    :return: Exit code: 0 if every run succeeded, 1 if some failed, 2 for invalid arguments or a missing
+        dependency, 130 when interrupted (Ctrl-C; the report then covers the runs that finished)
     """
     error = _check_args(args)
     try:
@@ -110,6 +202,11 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
     env_order = list(dict.fromkeys([*args.envs, *DEFAULT_ENVS]))
     # Optional dependencies are checked before any training, not when the report is written
     plots = plots_available()
+    try:
+        require_scipy()
+    except ImportError as import_error:
+        print(f"benchmark: error: {import_error}", file=sys.stderr)
+        return 2
     if not plots:
         print("matplotlib is not installed (pip install matplotlib): the learning curves are skipped", file=sys.stderr)
     if args.report_only:
@@ -150,18 +247,20 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
     todo = [task for task in tasks if args.force or not is_finished(task, runs_dir / f"{task.key}.json")]
     todo.sort(key=expected_cost, reverse=True)
     workers = min(args.workers, max(len(todo), 1))
-    print(f"{len(tasks)} runs: {len(tasks) - len(todo)} already finished (skipped), {len(todo)} to run on {workers} workers")
-    executor = executor or LocalExecutor(workers)
-    start = time.perf_counter()
-    failed = 0
-    for done, (task, record) in enumerate(executor.map(todo), start=1):
-        write_json_atomic(runs_dir / f"{task.key}.json", record)
-        failed += record["status"] != "ok"
-        print(_progress_line(done, len(todo), record), flush=True)
-    print(f"Grid done in {time.perf_counter() - start:.0f} s")
+    where = f"on {workers} workers" if args.ray_address is None else f"as Ray tasks on {args.ray_address}"
+    print(f"{len(tasks)} runs: {len(tasks) - len(todo)} already finished (skipped), {len(todo)} to run {where}")
+    if executor is None:
+        try:
+            executor = _make_executor(args, workers)
+        except (ImportError, ValueError) as executor_error:  # before any training
+            print(f"benchmark: error: {executor_error}", file=sys.stderr)
+            return 2
+    failed, interrupted = _run_tasks(executor, todo, runs_dir)
 
     print(write_report(out_dir, env_order, command=command, plots=plots))
     print(f"Results in {out_dir}/: table.md, evaluations.csv, evaluations.json, summary.json, curves_*.png, runs/")
+    if interrupted:
+        return 130
     return 1 if failed else 0
 
 

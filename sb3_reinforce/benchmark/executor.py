@@ -146,6 +146,11 @@ class LocalExecutor:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
 
+    @property
+    def slots(self) -> int:
+        """Runs that can go on at once."""
+        return self.workers
+
     def map(self, tasks: Sequence[RunTask]) -> Iterator[tuple[RunTask, dict[str, Any]]]:
         if not tasks:
             return

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from sb3_reinforce.benchmark.peers import algo_rank
+from sb3_reinforce.benchmark.stats import interval_estimate
 
 __all__ = ["curve_path", "plot_curves", "plots_available"]
 
@@ -27,7 +28,8 @@ def plots_available() -> bool:
 
 def plot_curves(records: Sequence[dict[str, Any]], env_id: str, path: Path) -> bool:
     """
-    Learning curves on ``env_id``: per algorithm, the mean across seeds and the min-max spread, threshold line.
+    Learning curves on ``env_id``: per algorithm, the IQM across seeds at each evaluation, shaded with its 95 %
+    bootstrap confidence interval (none with a single seed), and the env's threshold.
 
     :return: False (and no file) when no run on the env finished
     """
@@ -53,15 +55,19 @@ def plot_curves(records: Sequence[dict[str, Any]], env_id: str, path: Path) -> b
         actions = by_algo[algo][0]["config"]["actions"]
         label = f"{algo} ({actions}, {len(by_algo[algo])} seeds)"
         color = f"C{algo_rank(algo)}"  # the same color for an algorithm on every env
-        ax.plot(steps, [np.mean(v) for v in values], label=label, color=color)
-        ax.fill_between(steps, [min(v) for v in values], [max(v) for v in values], color=color, alpha=0.2)
+        estimates = [interval_estimate([v]) for v in values]
+        ax.plot(steps, [e["iqm"] for e in estimates], label=label, color=color)
+        # A seed that failed mid-grid leaves fewer values at some steps: the band is drawn where there is a CI
+        low = [np.nan if e["ci_low"] is None else e["ci_low"] for e in estimates]
+        high = [np.nan if e["ci_high"] is None else e["ci_high"] for e in estimates]
+        ax.fill_between(steps, low, high, color=color, alpha=0.2)
     threshold = runs[0].get("threshold")
     if threshold is not None:
         ax.axhline(threshold, color="black", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
     n_episodes = runs[0]["task"]["eval_episodes"]
     ax.set_title(f"{env_id}: deterministic evaluation on the true reward")
     ax.set_xlabel("env steps")
-    ax.set_ylabel(f"mean return ({n_episodes} episodes)")
+    ax.set_ylabel(f"mean return ({n_episodes} episodes): IQM across seeds, 95 % CI")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     fig.tight_layout()

@@ -1,6 +1,7 @@
 """
 The report of a grid, rebuilt from its run records: ``evaluations.csv`` / ``.json``, ``summary.json``, ``table.md``
-(medians and interquartile ranges across seeds) and ``curves_<env>.png`` (learning curves; needs matplotlib).
+(the IQM of the final reward with its 95 % bootstrap confidence interval, medians and interquartile ranges across
+seeds of the rest, an across-envs summary) and ``curves_<env>.png`` (learning curves; needs matplotlib).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, algo_rank
 from sb3_reinforce.benchmark.plots import curve_path, plot_curves
+from sb3_reinforce.benchmark.stats import interval_estimate, summarize_across_envs
 from sb3_reinforce.experiments.records import machine_info, write_json_atomic, write_text_atomic
 
 __all__ = [
@@ -132,6 +134,9 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
         config: dict[str, Any] = next((r["config"] for r in ok + failed + not_applicable if r.get("config")), {})
         threshold = group[0].get("threshold")
         inf = math.inf
+        final = [r["final"]["mean_reward"] for r in ok]
+        # Per algorithm x env, one stratum: a plain bootstrap over the seeds (stats.interval_estimate)
+        estimate = interval_estimate([final]) if final else None
         rows.append(
             dict(
                 env_id=env_id,
@@ -146,8 +151,11 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
                 n_failed=len(failed),
                 not_applicable=not_applicable[0]["error"] if not_applicable else None,
                 errors=[f"seed {r['seed']}: {r['error']}" for r in failed],
-                solved=sum(bool(r["final"]["solved"]) for r in ok),
-                final=[r["final"]["mean_reward"] for r in ok],
+                solved=_solved(ok),
+                solved_fraction=None if threshold is None or not ok + failed else _solved(ok) / len(ok + failed),
+                final=final,
+                final_iqm=None if estimate is None else estimate["iqm"],
+                final_ci=None if estimate is None or estimate["ci_low"] is None else [estimate["ci_low"], estimate["ci_high"]],
                 final_std=[r["final"]["std_reward"] for r in ok],
                 first=[inf if r["first_threshold_steps"] is None else r["first_threshold_steps"] for r in ok],
                 stays=[inf if r["stays_threshold_steps"] is None else r["stays_threshold_steps"] for r in ok],
@@ -157,6 +165,29 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
         )
     rows.sort(key=lambda row: (_env_rank(row["env_id"], env_order), algo_rank(row["algo"]), row["budget"] or 0))
     return rows
+
+
+def _solved(records: Sequence[dict[str, Any]]) -> int:
+    return sum(bool(r["final"]["solved"]) for r in records)
+
+
+def markdown_across_envs(summary: Sequence[dict[str, Any]]) -> str:
+    """The rows of :func:`summarize_across_envs` as a Markdown table."""
+    lines = ["| algo | envs | runs | final reward / threshold: IQM [95 % CI] | solved at end |", "|---|---|---|---|---|"]
+    for row in summary:
+        cells = [row["algo"], ", ".join(row["envs"]), str(row["n_runs"]), _fmt_iqm(row["iqm"], row["ci"], "{:.3f}")]
+        cells.append(f"{row['solved_fraction']:.0%}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt_iqm(iqm: float | None, ci: Sequence[float] | None, fmt: str = "{:.1f}") -> str:
+    """``iqm [low, high]``; ``(1 seed: no CI)`` when there is no interval."""
+    if iqm is None:
+        return "—"
+    if ci is None:
+        return f"{fmt.format(iqm)} (1 seed: no CI)"
+    return f"{fmt.format(iqm)} [{fmt.format(ci[0])}, {fmt.format(ci[1])}]"
 
 
 def _fps_reference(rows: Sequence[dict[str, Any]], env_id: str) -> dict[str, Any] | None:
@@ -176,7 +207,10 @@ def _status(row: dict[str, Any]) -> str:
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The summary rows as a Markdown table (medians and [25th, 75th] percentiles across seeds)."""
+    """
+    The summary rows as a Markdown table: the final reward's IQM [95 % bootstrap CI] across seeds, the rest as
+    medians [25th, 75th percentiles].
+    """
     header = [
         "env",
         "algo",
@@ -184,7 +218,7 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
         "n_envs",
         "budget",
         "solved at end",
-        "final reward",
+        "final reward IQM [95 % CI]",
         "first ≥ thr.",
         "stays ≥ thr.",
         "train fps",
@@ -207,7 +241,7 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
             "—" if row["n_envs"] is None else str(row["n_envs"]),
             fmt_steps(row["budget"]) if row["budget"] else "—",
             solved,
-            _fmt_spread(row["final"], lambda x: f"{x:.1f}"),
+            _fmt_iqm(row["final_iqm"], row["final_ci"]),
             _reach(row, "first"),
             _reach(row, "stays"),
             _fmt_spread(row["fps"], lambda x: f"{x:,.0f}"),
@@ -308,7 +342,9 @@ def write_report(
     write_json_atomic(out_dir / "evaluations.json", evaluations)
 
     rows = summarize(records, env_order)
+    across_envs = summarize_across_envs(rows)
     write_json_atomic(out_dir / "summary.json", rows)
+    write_json_atomic(out_dir / "summary_across_envs.json", across_envs)
     table = markdown_table(rows)
     machine = machine_info()
     header = [
@@ -321,15 +357,24 @@ def write_report(
         header += ["", f"Command: `{command}`"]
     header += [
         "",
-        "Medians across seeds, [25th, 75th percentile] in brackets. Final reward: deterministic policy, true reward, "
-        "mean over the final evaluation episodes. First / stays ≥ thr.: env steps of the first periodic evaluation at "
+        "Final reward: deterministic policy, true reward, mean over the final evaluation episodes; its interquartile "
+        "mean (IQM) across seeds, with a 95 % percentile-bootstrap confidence interval over the seeds "
+        "(scipy.stats.bootstrap, 2000 resamples). Other columns: medians across seeds, [25th, 75th percentile] in "
+        "brackets. Solved at end: seeds whose final reward reaches the env's threshold. "
+        "First / stays ≥ thr.: env steps of the first periodic evaluation at "
         "or above the env's reward threshold, and of the one from which all later evaluations stay there "
         "(never: not reached). Train fps: env steps per second of training, evaluation excluded.",
         "",
     ]
     thresholds = sorted({(row["env_id"], row["threshold"]) for row in rows}, key=lambda t: _env_rank(t[0], env_order))
     header += ["Thresholds: " + ", ".join(f"{env} {thr:g}" for env, thr in thresholds if thr is not None), ""]
-    text = "\n".join(header) + "\n" + table + "\n## Per run\n\n" + markdown_runs(records, env_order)
+    text = "\n".join(header) + "\n" + table
+    if across_envs:
+        text += (
+            "\n## Across envs\n\nFinal reward divided by the env's threshold; IQM over all runs, 95 % CI from a "
+            "bootstrap stratified over envs (each env's seeds resampled on their own).\n\n" + markdown_across_envs(across_envs)
+        )
+    text += "\n## Per run\n\n" + markdown_runs(records, env_order)
     write_text_atomic(out_dir / "table.md", text)
 
     for env_id in sorted({r["env_id"] for r in records} if plots else ()):

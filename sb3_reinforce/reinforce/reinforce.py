@@ -140,6 +140,9 @@ class Reinforce(OnPolicyAlgorithm):
         with ``V(s_T)``
     :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step)
     :param vf_coef: Value function coefficient for the loss calculation (value baseline)
+    :param critic_epochs: Gradient steps of the critic per batch (value baseline): the first with the policy's, the
+        others on the critic alone, on the same targets. A critic that takes one step per batch of episodes learns
+        slowly, and an inaccurate baseline removes little variance
     :param max_grad_norm: The maximum norm of the gradient, applied to the actor's and the critic's parameters
         separately (a large value error does not shrink the policy step; parameters shared by both, such as a shared
         CNN, count with the actor). It clips the per-episode gradient, see above
@@ -188,6 +191,7 @@ class Reinforce(OnPolicyAlgorithm):
         bootstrap_truncated: bool = True,
         ent_coef: float = 0.0,
         vf_coef: float = 0.5,
+        critic_epochs: int = 1,
         max_grad_norm: float = 0.5,
         max_episode_steps: int = 100_000,
         use_sde: bool = False,
@@ -204,6 +208,7 @@ class Reinforce(OnPolicyAlgorithm):
             learning_rate,
             n_episodes,
             batch_size,
+            critic_epochs,
             gamma,
             baseline,
             group_size,
@@ -245,6 +250,7 @@ class Reinforce(OnPolicyAlgorithm):
             )
         self.n_episodes = n_episodes
         self.batch_size = batch_size
+        self.critic_epochs = critic_epochs
         self.baseline = baseline
         self.group_size = group_size
         self.baseline_decay = 0.9 if baseline_decay is None else baseline_decay
@@ -263,6 +269,7 @@ class Reinforce(OnPolicyAlgorithm):
         learning_rate: Any,
         n_episodes: Any,
         batch_size: Any,
+        critic_epochs: Any,
         gamma: Any,
         baseline: Any,
         group_size: Any,
@@ -276,7 +283,8 @@ class Reinforce(OnPolicyAlgorithm):
     ) -> None:
         if not callable(learning_rate):
             _check_number("learning_rate", learning_rate, 0.0, low_inclusive=False)
-        for name, value in (("n_episodes", n_episodes), ("max_episode_steps", max_episode_steps)):
+        counts = {"n_episodes": n_episodes, "max_episode_steps": max_episode_steps, "critic_epochs": critic_epochs}
+        for name, value in counts.items():
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise TypeError(f"{name} must be an int, got {value!r} of type {type(value).__name__}")
             if value < 1:
@@ -316,6 +324,22 @@ class Reinforce(OnPolicyAlgorithm):
         # A walk over every module: skipped when nothing changes (it costs as much as a small update)
         if self.policy.training != mode:
             self.policy.set_training_mode(mode)
+
+    def _fit_critic(self, n_steps: int, critic_params: list[th.nn.Parameter]) -> None:
+        """More gradient steps of the critic alone on the batch's targets (the actor, shared layers included, stays)."""
+        buffer = self.rollout_buffer
+        for _ in range(n_steps):
+            self.policy.optimizer.zero_grad(set_to_none=True)
+            for rollout_data in buffer.get(self.batch_size):
+                values = self.policy.predict_values(rollout_data.observations).flatten()
+                value_loss = ((rollout_data.returns - values) ** 2).sum() / buffer.n_episodes
+                (self.vf_coef * value_loss).backward()
+            critic_ids = {id(p) for p in critic_params}
+            for parameter in self.policy.parameters():
+                if id(parameter) not in critic_ids:
+                    parameter.grad = None  # Adam skips parameters without a gradient
+            th.nn.utils.clip_grad_norm_(critic_params, self.max_grad_norm)
+            self.policy.optimizer.step()
 
     def _parameter_groups(self) -> tuple[list[th.nn.Parameter], list[th.nn.Parameter]]:
         """The parameters of the actor (with any part shared with the critic) and those of the critic alone."""
@@ -606,6 +630,8 @@ class Reinforce(OnPolicyAlgorithm):
             self.logger.record("train/value_grad_norm", value_grad_norm.item())
         self.policy.optimizer.step()
         self._n_updates += 1
+        if with_critic and self.critic_epochs > 1:
+            self._fit_critic(self.critic_epochs - 1, critic_params)
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/policy_gradient_loss", policy_loss_sum)
