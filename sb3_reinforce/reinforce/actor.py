@@ -61,10 +61,11 @@ def _numpy_linear(layer: nn.Linear) -> tuple[np.ndarray, np.ndarray]:
 
 def _numpy_activation(module: nn.Module) -> Callable[[np.ndarray], np.ndarray] | None:
     """The numpy twin of an element-wise torch activation, or None if there is none here."""
+    # In place where it is safe: an activation always follows a Linear layer, whose output is a fresh array
     if type(module) is nn.Tanh:
-        return np.tanh
+        return lambda x: np.tanh(x, out=x)
     if type(module) is nn.ReLU:
-        return lambda x: np.maximum(x, 0)
+        return lambda x: np.maximum(x, 0, out=x)
     if type(module) is nn.ELU:
         return _elu(float(module.alpha))  # type: ignore[arg-type]
     if type(module) is nn.LeakyReLU:
@@ -267,6 +268,8 @@ class NumpyActor(RolloutActor):
             features = np.zeros((len(obs), int(space.nvec.sum())), dtype=np.float32)
             features[np.arange(len(obs))[:, None], offsets + obs] = 1.0
             return features
+        if obs.dtype == np.float32 and obs.ndim == 2:
+            return obs  # the common case: nothing to convert (and nothing writes into the features)
         features = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
         return features / np.float32(255.0) if self.scale_images else features
 
@@ -274,10 +277,13 @@ class NumpyActor(RolloutActor):
         x = self._features(obs)
         for layer in self.hidden:
             if isinstance(layer, tuple):
-                x = np.dot(x, layer[0]) + layer[1]
+                x = np.dot(x, layer[0])
+                x += layer[1]
             else:
                 x = layer(x)
-        return np.dot(x, self.out_weight) + self.out_bias, x
+        out = np.dot(x, self.out_weight)
+        out += self.out_bias
+        return out, x
 
 
 class TorchActor(RolloutActor):
