@@ -14,6 +14,12 @@ from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
 from sb3_reinforce.wrappers import TRUE_EPISODE_KEY
 
 
+def _check_window(window: int) -> int:
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be an int >= 1, got {window!r}")
+    return window
+
+
 class TrueReturnLogger(BaseCallback):
     """
     Log ``rollout/ep_true_rew_mean``: the mean *true* (unshaped) return of the last ``window`` training episodes.
@@ -33,9 +39,7 @@ class TrueReturnLogger(BaseCallback):
 
     def __init__(self, window: int = 100, verbose: int = 0) -> None:
         super().__init__(verbose)
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"window must be an int >= 1, got {window!r}")
-        self.window = window
+        self.window = _check_window(window)
         self.true_returns: deque[float] = deque(maxlen=window)
 
     def _on_training_start(self) -> None:
@@ -71,9 +75,7 @@ class ShapedReturnLogger(BaseCallback):
 
     def __init__(self, window: int = 100, verbose: int = 0) -> None:
         super().__init__(verbose)
-        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-            raise ValueError(f"window must be an int >= 1, got {window!r}")
-        self.window = window
+        self.window = _check_window(window)
         self._running: np.ndarray | None = None
         self.shaped_returns: deque[float] = deque(maxlen=window)
 
