@@ -1,5 +1,7 @@
 """Baselines: hand-computed advantages, unbiasedness (Monte-Carlo), variance reduction, groups, bad combinations."""
 
+import functools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.envs import BanditEnv
+from sb3_reinforce.common.envs import BanditEnv, FirstActionEnv
 
 
 class CyclingLengthEnv(gym.Env):
@@ -35,26 +37,9 @@ class CyclingLengthEnv(gym.Env):
         return np.array([self._step], dtype=np.float32), 1.0, done, False, {}
 
 
-class LengthChoiceEnv(gym.Env):
-    """
-    The first action decides: 0 ends the episode with reward 0, 1 plays 4 steps of reward 1 (return 4 with gamma 1).
-    With a softmax policy over logits z (constant observation), J = 4 pi_1 and dJ/dz = pi * (r - J), r = (0, 4):
-    the later actions change nothing, so their score terms only add variance.
-    """
-
-    observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
-    action_space = spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self._step = 0
-        return np.ones(1, dtype=np.float32), {}
-
-    def step(self, action):
-        self._step += 1
-        if self._step == 1 and action == 0:
-            return np.ones(1, dtype=np.float32), 0.0, True, False, {}
-        return np.ones(1, dtype=np.float32), 1.0, self._step == 4, False, {}
+# The first action decides: 0 ends the episode with reward 0, 1 plays 4 steps of reward 1 (return 4 with gamma 1).
+# With a softmax policy over logits z (constant observation), J = 4 pi_1 and dJ/dz = pi * (r - J), r = (0, 4).
+LengthChoiceEnv = functools.partial(FirstActionEnv, short_reward=0.0, long_rewards=(1.0, 1.0, 1.0, 1.0))
 
 
 class RecordAdvantages(BaseCallback):

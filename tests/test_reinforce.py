@@ -1,5 +1,7 @@
 """REINFORCE: the gradient estimator, episode sampling, action spaces, vectorized envs and bad input."""
 
+import functools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import SubprocVecEnv
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.envs import BanditEnv, EndlessEnv, FixedRewardEnv, RandomLengthEnv
+from sb3_reinforce.common.envs import BanditEnv, EndlessEnv, FirstActionEnv, FixedRewardEnv, RandomLengthEnv
 
 
 class RecordBatchCallback(BaseCallback):
@@ -113,23 +115,8 @@ def test_gradient_bernoulli_two_step_reward_to_go():
     np.testing.assert_allclose(weight - new_weight, [[-(per_step * observations).sum() / n_episodes]], rtol=1e-4, atol=1e-6)
 
 
-class ShortOrLongEnv(gym.Env):
-    """Action 0 at the first step ends the episode with reward 1; action 1 plays 10 steps for 1.2 in total."""
-
-    observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
-    action_space = spaces.Discrete(2)
-
-    def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
-        self._step = 0
-        return np.ones(1, dtype=np.float32), {}
-
-    def step(self, action):
-        self._step += 1
-        if self._step == 1 and action == 0:
-            return np.ones(1, dtype=np.float32), 1.0, True, False, {}
-        done = self._step == 10
-        return np.ones(1, dtype=np.float32), 1.2 if done else 0.0, done, False, {}
+# Action 0 at the first step ends the episode with reward 1; action 1 plays 10 steps for 1.2 in total
+ShortOrLongEnv = functools.partial(FirstActionEnv, short_reward=1.0, long_rewards=(0.0,) * 9 + (1.2,))
 
 
 def test_gradient_is_averaged_over_episodes_not_steps():

@@ -107,3 +107,35 @@ class EndlessEnv(gym.Env[np.ndarray, np.int64]):
 
     def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict]:
         return np.zeros(1, dtype=np.float32), 0.0, False, False, {}
+
+
+class FirstActionEnv(gym.Env[np.ndarray, np.int64]):
+    """
+    The first action decides the episode: 0 ends it at once with ``short_reward``; 1 plays ``len(long_rewards)`` steps
+    earning ``long_rewards[t]`` at step ``t``, whatever the later actions. The observation is constant, so with a
+    softmax policy over logits ``z`` the exact gradient is ``pi * (r - J)`` with ``r = (short_reward, sum(long_rewards))``
+    (gamma 1): the later actions' score terms have zero mean and only add variance.
+
+    :param short_reward: Reward of the one-step episode
+    :param long_rewards: Rewards of the steps of the long episode
+    """
+
+    observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, short_reward: float = 0.0, long_rewards: Sequence[float] = (1.0, 1.0, 1.0, 1.0)):
+        self.short_reward = float(short_reward)
+        self.long_rewards = [float(reward) for reward in long_rewards]
+        self._step = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._step = 0
+        return np.ones(1, dtype=np.float32), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict]:
+        self._step += 1
+        if self._step == 1 and action == 0:
+            return np.ones(1, dtype=np.float32), self.short_reward, True, False, {}
+        done = self._step == len(self.long_rewards)
+        return np.ones(1, dtype=np.float32), self.long_rewards[self._step - 1], done, False, {}
