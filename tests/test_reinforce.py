@@ -483,25 +483,9 @@ def test_critic_epochs_take_more_critic_steps_only():
     three successive steps on the same targets R_t, each of gradient vf_coef * 2 (V(s_t) - R_t) / N (per episode).
     """
     lr, vf_coef, n_episodes = 0.01, 0.5, 2
-    model = one_sgd_step_model(
-        FixedRewardEnv(rewards=(1.0, 2.0, 3.0)),
-        n_episodes=n_episodes,
-        gamma=1.0,
-        baseline="value",
-        seed=1,
-        critic_epochs=3,
-        vf_coef=vf_coef,
-        learning_rate=lr,
-    )
-    reference = one_sgd_step_model(
-        FixedRewardEnv(rewards=(1.0, 2.0, 3.0)),
-        n_episodes=n_episodes,
-        gamma=1.0,
-        baseline="value",
-        seed=1,
-        vf_coef=vf_coef,
-        learning_rate=lr,
-    )
+    kwargs = dict(n_episodes=n_episodes, gamma=1.0, baseline="value", seed=1, vf_coef=vf_coef, learning_rate=lr)
+    model = one_sgd_step_model(FixedRewardEnv(rewards=(1.0, 2.0, 3.0)), critic_epochs=3, **kwargs)
+    reference = one_sgd_step_model(FixedRewardEnv(rewards=(1.0, 2.0, 3.0)), **kwargs)
     w, b = model.policy.value_net.weight.item(), model.policy.value_net.bias.item()
     callback = RecordBatchCallback()
     model.learn(1, callback=callback)

@@ -325,21 +325,22 @@ class Reinforce(OnPolicyAlgorithm):
         if self.policy.training != mode:
             self.policy.set_training_mode(mode)
 
-    def _fit_critic(self, n_steps: int, critic_params: list[th.nn.Parameter]) -> None:
+    def _fit_critic(self, n_steps: int, actor_params: list[th.nn.Parameter], critic_params: list[th.nn.Parameter]) -> None:
         """More gradient steps of the critic alone on the batch's targets (the actor, shared layers included, stays)."""
         buffer = self.rollout_buffer
         for _ in range(n_steps):
             self.policy.optimizer.zero_grad(set_to_none=True)
             for rollout_data in buffer.get(self.batch_size):
-                values = self.policy.predict_values(rollout_data.observations).flatten()
-                value_loss = ((rollout_data.returns - values) ** 2).sum() / buffer.n_episodes
-                (self.vf_coef * value_loss).backward()
-            critic_ids = {id(p) for p in critic_params}
-            for parameter in self.policy.parameters():
-                if id(parameter) not in critic_ids:
-                    parameter.grad = None  # Adam skips parameters without a gradient
+                values = self.policy.predict_values(rollout_data.observations)
+                (self.vf_coef * self._value_loss(rollout_data.returns, values)).backward()
+            for parameter in actor_params:
+                parameter.grad = None  # Adam skips parameters without a gradient
             th.nn.utils.clip_grad_norm_(critic_params, self.max_grad_norm)
             self.policy.optimizer.step()
+
+    def _value_loss(self, returns: th.Tensor, values: th.Tensor) -> th.Tensor:
+        """The critic's squared error, summed over the steps and averaged over the episodes of the batch."""
+        return ((returns - values.flatten()) ** 2).sum() / self.rollout_buffer.n_episodes
 
     def _parameter_groups(self) -> tuple[list[th.nn.Parameter], list[th.nn.Parameter]]:
         """The parameters of the actor (with any part shared with the critic) and those of the critic alone."""
@@ -613,7 +614,7 @@ class Reinforce(OnPolicyAlgorithm):
             loss = policy_loss + self.ent_coef * entropy_loss
             if with_critic:
                 # Value loss using the Monte-Carlo (lambda-)returns as targets
-                value_loss = ((rollout_data.returns - values.flatten()) ** 2).sum() * per_episode
+                value_loss = self._value_loss(rollout_data.returns, values)
                 loss = loss + self.vf_coef * value_loss
                 value_loss_sum += value_loss.item()
             loss.backward()
@@ -639,7 +640,7 @@ class Reinforce(OnPolicyAlgorithm):
         self.policy.optimizer.step()
         self._n_updates += 1
         if with_critic and self.critic_epochs > 1:
-            self._fit_critic(self.critic_epochs - 1, critic_params)
+            self._fit_critic(self.critic_epochs - 1, actor_params, critic_params)
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/policy_gradient_loss", policy_loss_sum)
