@@ -165,8 +165,11 @@ def test_algo_configs() -> None:
     assert reinforce_mcc.env_setup == PRESETS["solved"].setup and reinforce_mcc.hyperparams == PRESETS["solved"].hyperparams
     assert action_label(reinforce_mcc, box) == "bernoulli ±1" and reinforce_mcc.timesteps == 100_000
     reinforce_cartpole = run_config("reinforce", CARTPOLE)
-    assert reinforce_cartpole.hyperparams == {} and reinforce_cartpole.n_envs == 1
-    assert not reinforce_cartpole.env_setup.normalized
+    assert reinforce_cartpole.hyperparams == PRESETS["cartpole"].hyperparams and reinforce_cartpole.n_envs == 1
+    assert reinforce_cartpole.timesteps == 40_000 and not reinforce_cartpole.env_setup.normalized
+    # Envs without a preset: the defaults
+    reinforce_acrobot = run_config("reinforce", "Acrobot-v1")
+    assert reinforce_acrobot.hyperparams == {} and reinforce_acrobot.preset is None
 
     ppo_mcc = run_config("ppo", MCC)
     assert action_label(ppo_mcc, box) == "continuous" and ppo_mcc.timesteps == 20_000 and ppo_mcc.n_envs == 1

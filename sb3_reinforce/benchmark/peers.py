@@ -2,8 +2,8 @@
 The settings each algorithm is benchmarked with: REINFORCE's own recipes, and the RL Zoo's tuned hyperparameters for
 its peers (PPO, SAC, A2C).
 
-* ``reinforce``: the preset of :data:`REINFORCE_PRESETS` for the env (``solved`` on MountainCarContinuous-v0),
-  default hyperparameters and one env elsewhere (recommended on CartPole-v1);
+* ``reinforce``: the preset of :data:`REINFORCE_PRESETS` for the env (``cartpole`` on CartPole-v1, ``solved`` on
+  MountainCarContinuous-v0), default hyperparameters and one env elsewhere;
 * ``ppo``, ``a2c``, ``sac``: :data:`ZOO_HYPERPARAMS`, SB3 defaults for envs that table lacks. SAC needs a ``Box``
   action space: it gets an ``n/a`` row elsewhere.
 """
@@ -38,7 +38,7 @@ DEFAULT_ENVS = (CARTPOLE, MOUNTAIN_CAR)
 ZOO_VERSION = "2.9.2"
 
 #: The preset REINFORCE runs with on an env (other envs: default hyperparameters).
-REINFORCE_PRESETS = {MOUNTAIN_CAR: "solved"}
+REINFORCE_PRESETS = {CARTPOLE: "cartpole", MOUNTAIN_CAR: "solved"}
 
 #: Tuned hyperparameters of rl-baselines3-zoo 2.9.2, copied from ``rl_zoo3/hyperparams/ppo.yml``, ``a2c.yml`` and
 #: ``sac.yml`` (https://github.com/DLR-RM/rl-baselines3-zoo/tree/v2.9.2/hyperparams). Keys as in the yml:
@@ -135,8 +135,7 @@ def run_config(algo: str, env_id: str, timesteps: int | None = None, seed: int =
             source=f'sb3_reinforce.experiments.presets.PRESETS["{name}"]',
         )
     elif algo == "reinforce":
-        source = "Reinforce defaults" + (" (recommended for CartPole-v1)" if env_id == CARTPOLE else "")
-        config = RunConfig(algo, EnvSetup(env_id), source=source)
+        config = RunConfig(algo, EnvSetup(env_id), source="Reinforce defaults")
     elif (algo, env_id) in ZOO_HYPERPARAMS:
         zoo = copy.deepcopy(ZOO_HYPERPARAMS[(algo, env_id)])
         n_envs = int(zoo.pop("n_envs", 1))
