@@ -137,6 +137,9 @@ class RolloutActor:
         self._std = policy.log_std.detach().exp().cpu().numpy() if isinstance(self.dist, DiagGaussianDistribution) else None
         self._noise_mat: np.ndarray | None = None
         self._noise_mats: np.ndarray | None = None
+        # Which distribution is resolved once: isinstance on SB3's (abstract) distribution classes costs more than
+        # the sampling itself at batch size 1
+        self._sampler = self._pick_sampler()
         if isinstance(self.dist, StateDependentNoiseDistribution):
             self._read_noise()
 
@@ -204,23 +207,46 @@ class RolloutActor:
 
         :return: Shape ``(n,)`` for ``Discrete``, ``(n, action_dim)`` otherwise (before any clipping)
         """
-        dist, noise = self.dist, self.noise
+        return self._sampler(obs)
+
+    def _pick_sampler(self) -> Callable[[Any], np.ndarray]:
+        dist = self.dist
         if isinstance(dist, StateDependentNoiseDistribution):
-            # gSDE: the noise is a deterministic function of the state for a given exploration matrix
-            params = self.params(obs)
-            actions = params["mean"] + params["noise"]
-            return np.tanh(actions) if dist.bijector is not None else actions
-        out, _ = self.latent(obs)
+            return self._sample_sde
         if isinstance(dist, CategoricalDistribution):
-            return (out + noise.take("gumbel", out.shape)).argmax(axis=-1)
+            return self._sample_categorical
         if isinstance(dist, MultiCategoricalDistribution):
-            perturbed = out + noise.take("gumbel", out.shape)
-            splits = np.split(perturbed, np.cumsum(dist.action_dims)[:-1], axis=-1)
-            return np.stack([logits.argmax(axis=-1) for logits in splits], axis=-1)
+            return self._sample_multi_categorical
         if isinstance(dist, BernoulliDistribution):
-            return (out > noise.take("logistic", out.shape)).astype(np.float32)
+            return self._sample_bernoulli
+        return self._sample_gaussian
+
+    def _sample_sde(self, obs: Any) -> np.ndarray:
+        # gSDE: the noise is a deterministic function of the state for a given exploration matrix
+        params = self.params(obs)
+        actions = params["mean"] + params["noise"]
+        assert isinstance(self.dist, StateDependentNoiseDistribution)
+        return np.tanh(actions) if self.dist.bijector is not None else actions
+
+    def _sample_categorical(self, obs: Any) -> np.ndarray:
+        out, _ = self.latent(obs)
+        return (out + self.noise.take("gumbel", out.shape)).argmax(axis=-1)
+
+    def _sample_multi_categorical(self, obs: Any) -> np.ndarray:
+        out, _ = self.latent(obs)
+        assert isinstance(self.dist, MultiCategoricalDistribution)
+        perturbed = out + self.noise.take("gumbel", out.shape)
+        splits = np.split(perturbed, np.cumsum(self.dist.action_dims)[:-1], axis=-1)
+        return np.stack([logits.argmax(axis=-1) for logits in splits], axis=-1)
+
+    def _sample_bernoulli(self, obs: Any) -> np.ndarray:
+        out, _ = self.latent(obs)
+        return (out > self.noise.take("logistic", out.shape)).astype(np.float32)
+
+    def _sample_gaussian(self, obs: Any) -> np.ndarray:
         # Diagonal Gaussian: the action net outputs the mean, the std is a state-independent parameter
-        return out + self._std * noise.take("normal", out.shape)
+        out, _ = self.latent(obs)
+        return out + self._std * self.noise.take("normal", out.shape)
 
 
 class NumpyActor(RolloutActor):
@@ -275,6 +301,10 @@ class NumpyActor(RolloutActor):
 
     def latent(self, obs: Any) -> tuple[np.ndarray, np.ndarray]:
         x = self._features(obs)
+        # One observation (one env): vector-matrix products, cheaper than products of (1, n) matrices
+        single = len(x) == 1
+        if single:
+            x = x[0]
         for layer in self.hidden:
             if isinstance(layer, tuple):
                 x = np.dot(x, layer[0])
@@ -283,7 +313,7 @@ class NumpyActor(RolloutActor):
                 x = layer(x)
         out = np.dot(x, self.out_weight)
         out += self.out_bias
-        return out, x
+        return (out[None], x[None]) if single else (out, x)
 
 
 class TorchActor(RolloutActor):

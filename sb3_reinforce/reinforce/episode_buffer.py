@@ -156,7 +156,7 @@ class EpisodeRolloutBuffer(BaseBuffer):
         self._actions[pos] = actions if actions.ndim == 2 else actions.reshape(self.n_envs, self.action_dim)
         self._rewards[pos] = rewards
         self._active[pos] = active
-        self._dones[pos] = dones & active
+        self._dones[pos] = dones  # finalize() reads it only where `active`
         self.pos += 1
 
     def end_episode(self, env_idx: int, terminal_obs: Observation | None, truncated: bool, group: int = -1) -> None:
@@ -165,13 +165,12 @@ class EpisodeRolloutBuffer(BaseBuffer):
 
     def finalize(self) -> None:
         """Lay out the recorded episodes flat, env by env and episode after episode."""
-        active, dones = self._active[: self.pos], self._dones[: self.pos]
         # Env-major order keeps each env's episodes contiguous (an env only ever collects a run of episodes)
-        steps, envs = np.nonzero(active.T)[::-1]
+        steps, envs = np.nonzero(self._active[: self.pos].T)[::-1]
         self.observations = _map(self._obs, lambda array: array[steps, envs])
         self.actions = self._actions[steps, envs]
         self.rewards = self._rewards[steps, envs]
-        is_end = dones[steps, envs]
+        is_end = self._dones[steps, envs]
         if len(steps) == 0 or not is_end[-1] or len(self._episode_ends) != is_end.sum():
             raise RuntimeError("EpisodeRolloutBuffer.finalize() called with an unfinished episode in the batch")
         ends = np.flatnonzero(is_end) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -413,9 +414,11 @@ class Reinforce(OnPolicyAlgorithm):
 
         callback.on_rollout_start()
 
-        episode_steps = np.zeros(env.num_envs, dtype=np.int64)
+        # Per-step work is kept to a few cheap calls: counters instead of array reductions where possible
+        episode_start_step = np.zeros(env.num_envs, dtype=np.int64)
         n_steps = 0
-        while active.any():
+        n_active = n_started
+        while n_active > 0:
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 # Sample a new noise matrix
                 actor.reset_noise(env.num_envs)
@@ -435,19 +438,19 @@ class Reinforce(OnPolicyAlgorithm):
 
             self._check_finite(rewards, new_obs, active)
             rollout_buffer.add(self._last_obs, actions, rewards, active, dones)  # type: ignore[arg-type]
-            episode_steps += 1
-            if dones.any():
+            if np.count_nonzero(dones):
                 self._end_episodes(rollout_buffer, infos, dones, active, env_groups)
-                episode_steps[dones] = 0
+                episode_start_step[dones] = n_steps
                 for env_idx in np.flatnonzero(dones & active):
                     # The env starts a new episode: it joins the batch only while the batch is not full
                     # (with groups, only at the next wave)
                     active[env_idx] = not grouped and n_started < self.n_episodes
                     n_started += int(active[env_idx])
+                n_active = int(np.count_nonzero(active))
                 if self.use_sde and self.sde_sample_freq <= 0:
                     # Each episode explores with its own noise matrix (see sde_sample_freq)
                     actor.reset_noise(env.num_envs, np.flatnonzero(dones))
-            if n_steps >= self.max_episode_steps and np.any(episode_steps[active] >= self.max_episode_steps):
+            if n_steps >= self.max_episode_steps and np.any(n_steps - episode_start_step[active] >= self.max_episode_steps):
                 raise RuntimeError(
                     f"An episode ran for {self.max_episode_steps} steps without ending (max_episode_steps="
                     f"{self.max_episode_steps}). REINFORCE learns from complete episodes: wrap the env in "
@@ -456,10 +459,11 @@ class Reinforce(OnPolicyAlgorithm):
 
             self._last_obs = new_obs  # type: ignore[assignment]
             self._last_episode_starts = dones
-            if grouped and not active.any() and n_started < self.n_episodes:
+            if grouped and n_active == 0 and n_started < self.n_episodes:
                 active, env_groups = self._start_wave(env, n_started, group_seeds)
-                n_started += int(active.sum())
-                episode_steps[:] = 0
+                n_active = int(np.count_nonzero(active))
+                n_started += n_active
+                episode_start_step[:] = n_steps
                 if self.use_sde and self.sde_sample_freq <= 0:
                     actor.reset_noise(env.num_envs)
 
@@ -522,13 +526,15 @@ class Reinforce(OnPolicyAlgorithm):
 
     def _check_finite(self, rewards: np.ndarray, observations: Any, active: np.ndarray) -> None:
         """Fail at the step where the env goes wrong, not later as NaN weights."""
-        # The common case first, in as few numpy calls as possible: this runs at every env step
-        if (
-            isinstance(observations, np.ndarray)
-            and np.isfinite(rewards).all()
-            and (observations.dtype.kind != "f" or np.isfinite(observations).all())
-        ):
-            return
+        # The common case first, as cheaply as possible: this runs at every env step. A sum is finite if and only if
+        # every term is (or it overflowed: then the exact checks below find nothing); for the few numbers of a step,
+        # Python floats cost less than numpy reductions
+        if isinstance(observations, np.ndarray):
+            if observations.size <= 256:
+                if math.isfinite(sum(observations.ravel().tolist(), sum(rewards.tolist()))):
+                    return
+            elif math.isfinite(sum(rewards.tolist())) and (observations.dtype.kind != "f" or np.isfinite(observations).all()):
+                return
         if not np.isfinite(rewards).all() and not np.all(np.isfinite(rewards[active])):
             bad = int(np.flatnonzero(~np.isfinite(rewards) & active)[0])
             raise ValueError(
