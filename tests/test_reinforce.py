@@ -326,6 +326,25 @@ def test_non_finite_observation_raises():
         Reinforce("MlpPolicy", NanObsEnv()).learn(10)
 
 
+@pytest.mark.parametrize("n_values", [4, 1000])  # the Python-float path for small steps, numpy for large ones
+def test_finite_check_of_a_step(n_values: int) -> None:
+    check = Reinforce._check_finite.__get__(Reinforce("MlpPolicy", FixedRewardEnv()))
+    obs, rewards, active = np.ones((2, n_values)), np.ones(2, dtype=np.float32), np.array([True, False])
+    check(rewards, obs, active)
+    # Huge but finite values whose sum overflows are not an error
+    check(rewards, np.full((2, n_values), 1e308), active)
+    check(rewards, np.full((2, n_values), 7, dtype=np.int64), active)
+    # A non-finite reward of an env outside the batch is ignored; of a batch env, it is named
+    check(np.array([1.0, np.nan], dtype=np.float32), obs, active)
+    with pytest.raises(ValueError, match=r"non-finite reward -inf \(env index 0\)"):
+        check(np.array([-np.inf, 1.0], dtype=np.float32), obs, active)
+    for bad in (np.nan, np.inf):
+        bad_obs = obs.copy()
+        bad_obs[1, -1] = bad
+        with pytest.raises(ValueError, match=r"non-finite observation \(env index 1\)"):
+            check(rewards, bad_obs, active)
+
+
 def test_diverging_update_is_refused_and_weights_stay_finite():
     class CorruptReturns(BaseCallback):
         """Stands for any numerical accident upstream of the loss (overflowing returns, a bad critic...)."""
