@@ -257,3 +257,53 @@ def test_gsde_noise_is_resampled_for_each_episode(n_envs: int):
     matrices = callback.noise[:10]
     assert all(np.array_equal(matrices[0], m) for m in matrices[1:5])
     assert not np.array_equal(matrices[4], matrices[5])
+
+
+@pytest.mark.parametrize("space", [*ENVS, "Box+gSDE", "Box+squashed gSDE"])
+def test_deterministic_predict_through_the_numpy_actor_equals_sb3_predict(space: str):
+    env = ENVS[space.split("+")[0]]()
+    use_sde = "gSDE" in space
+    policy_kwargs = dict(net_arch=[32, 16], squash_output="squashed" in space)
+    model = Reinforce("MlpPolicy", env, use_sde=use_sde, policy_kwargs=policy_kwargs, seed=0)
+    perturb(model)
+    sb3_predict = super(Reinforce, model).predict
+    batch = np.stack([model.observation_space.sample() for _ in range(16)])
+    for observation in (batch, batch[0]):  # vectorized, and one observation without the env axis
+        fast, _ = model.predict(observation, deterministic=True)
+        reference, _ = sb3_predict(observation, deterministic=True)
+        assert model._deterministic_actor is not None and isinstance(model._deterministic_actor.actor, NumpyActor)
+        assert fast.shape == reference.shape and fast.dtype == reference.dtype
+        np.testing.assert_allclose(fast, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_deterministic_predict_follows_every_weight_change(tmp_path):
+    model = Reinforce("MlpPolicy", "CartPole-v1", n_episodes=2, seed=0)
+    observations = np.random.default_rng(0).normal(size=(256, 4)).astype(np.float32)
+
+    def agrees_with_torch() -> bool:
+        reference, _ = super(Reinforce, model).predict(observations, deterministic=True)
+        return bool(np.array_equal(model.predict(observations, deterministic=True)[0], reference))
+
+    assert agrees_with_torch()
+    model.learn(300)  # optimizer steps change the weights in place
+    assert agrees_with_torch()
+    model.save(tmp_path / "model")
+    other = Reinforce("MlpPolicy", "CartPole-v1", seed=1)
+    other.learn(300)
+    model.set_parameters(other.get_parameters())  # load_state_dict copies into the same tensors
+    assert agrees_with_torch()
+    with th.no_grad():
+        model.policy.action_net.bias += 5.0  # a change by hand
+    assert agrees_with_torch()
+    loaded = Reinforce.load(tmp_path / "model")
+    reference, _ = super(Reinforce, loaded).predict(observations, deterministic=True)
+    np.testing.assert_array_equal(loaded.predict(observations, deterministic=True)[0], reference)
+
+
+def test_stochastic_and_unsupported_predict_stay_sb3s():
+    model = Reinforce("CnnPolicy", FakeImageEnv(screen_height=36, screen_width=36, n_channels=1), n_episodes=2, seed=0)
+    observation = model.observation_space.sample()
+    model.predict(observation, deterministic=True)
+    assert model._deterministic_actor is not None and model._deterministic_actor.actor is None  # torch, SB3's path
+    actions = [model.predict(observation)[0] for _ in range(50)]
+    assert len({int(action) for action in actions}) > 1  # sampled, not the mode

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -11,16 +12,27 @@ from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
+from stable_baselines3.common.preprocessing import is_image_space
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import explained_variance
+from stable_baselines3.common.utils import explained_variance, is_vectorized_observation
 from stable_baselines3.common.vec_env import VecEnv
 
-from sb3_reinforce.reinforce.actor import SamplingNoise, make_rollout_actor
+from sb3_reinforce.reinforce.actor import NumpyActor, RolloutActor, SamplingNoise, make_rollout_actor
 from sb3_reinforce.reinforce.episode_buffer import EpisodeRolloutBuffer
 
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
 BASELINES = ("none", "mean", "leave_one_out", "group", "value")
+
+
+@dataclass
+class _CompiledActor:
+    """The numpy actor of ``predict(deterministic=True)``, with the weight versions it was compiled from."""
+
+    policy: BasePolicy
+    parameters: list[th.nn.Parameter]
+    versions: list[int] = field(default_factory=list)
+    actor: RolloutActor | None = None
 
 
 def _check_number(
@@ -311,6 +323,7 @@ class Reinforce(OnPolicyAlgorithm):
     def _setup_model(self) -> None:
         super()._setup_model()  # EpisodeRolloutBuffer through SB3's rollout_buffer_class hook, then the policy
         self._sampling_noise = SamplingNoise(self.seed)
+        self._deterministic_actor: _CompiledActor | None = None
 
     def set_random_seed(self, seed: int | None = None) -> None:
         super().set_random_seed(seed)
@@ -319,7 +332,49 @@ class Reinforce(OnPolicyAlgorithm):
             self._sampling_noise = SamplingNoise(seed)
 
     def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_sampling_noise"]
+        return [*super()._excluded_save_params(), "_sampling_noise", "_deterministic_actor"]
+
+    def predict(
+        self,
+        observation: np.ndarray | dict[str, np.ndarray],
+        state: tuple[np.ndarray, ...] | None = None,
+        episode_start: np.ndarray | None = None,
+        deterministic: bool = False,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...] | None]:
+        """
+        SB3's ``predict``. Deterministic actions of a stock ``MlpPolicy`` come from the compiled numpy actor of the
+        rollouts (the same actions, several times cheaper at batch size 1, e.g. in ``evaluate_policy``); it is
+        compiled again whenever the weights change (training, ``set_parameters``, ``load``).
+        """
+        actor = self._compiled_actor() if deterministic and not isinstance(observation, dict) else None
+        if actor is None:
+            return super().predict(observation, state, episode_start, deterministic)
+        observation = np.asarray(observation)
+        vectorized = is_vectorized_observation(observation, self.observation_space)
+        actions = actor.mode(observation.reshape((-1, *self.observation_space.shape)))
+        # As ActorCriticPolicy.predict: the action space's shape, then clipped or unscaled into the Box
+        actions = actions.reshape((-1, *self.action_space.shape))
+        if isinstance(self.action_space, spaces.Box):
+            if self.policy.squash_output:
+                actions = self.policy.unscale_action(actions)
+            else:
+                actions = np.clip(actions, self.action_space.low, self.action_space.high)
+        return (actions if vectorized else actions.squeeze(axis=0)), state
+
+    def _compiled_actor(self) -> RolloutActor | None:
+        """The numpy actor of the current weights (None if the policy has none, see NumpyActor.supports)."""
+        cached = self._deterministic_actor
+        if cached is None or cached.policy is not self.policy:
+            # Listed once per policy: walking the modules costs more than the forward pass
+            parameters = list(self.policy.parameters())
+            cached = self._deterministic_actor = _CompiledActor(self.policy, parameters)
+        # Every in-place change of a tensor (optimizer steps, load_state_dict, edits under no_grad) bumps its version
+        versions = [parameter._version for parameter in cached.parameters]
+        if versions != cached.versions:
+            supported = NumpyActor.supports(self.policy) and not is_image_space(self.observation_space)
+            cached.actor = NumpyActor(self.policy, SamplingNoise(0)) if supported else None
+            cached.versions = versions
+        return cached.actor
 
     def _set_training_mode(self, mode: bool) -> None:
         # A walk over every module: skipped when nothing changes (it costs as much as a small update)
