@@ -351,9 +351,9 @@ class Reinforce(OnPolicyAlgorithm):
             return super().predict(observation, state, episode_start, deterministic)
         observation = np.asarray(observation)
         vectorized = is_vectorized_observation(observation, self.observation_space)
-        actions = actor.mode(observation.reshape((-1, *self.observation_space.shape)))
+        actions = actor.mode(observation.reshape((-1, *(self.observation_space.shape or ()))))
         # As ActorCriticPolicy.predict: the action space's shape, then clipped or unscaled into the Box
-        actions = actions.reshape((-1, *self.action_space.shape))
+        actions = actions.reshape((-1, *(self.action_space.shape or ())))
         if isinstance(self.action_space, spaces.Box):
             if self.policy.squash_output:
                 actions = self.policy.unscale_action(actions)
