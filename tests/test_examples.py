@@ -44,3 +44,16 @@ def test_throughput() -> None:
     assert set(rows) == {"reinforce", "a2c", "ppo", "env"}
     assert rows["a2c"][2] == "1.00x" and rows["ppo"][3] == "1.00x" and rows["env"][4] == "100.0%"
     assert all(float(row[1]) > 0 for row in rows.values())
+
+
+def test_sample_efficiency_with_overrides() -> None:
+    out = run_example(
+        "sample_efficiency.py",
+        *("--preset", "solved", "--actions", "continuous", "--hp", "use_sde=True", "--hp", "sde_sample_freq=1"),
+        *("--seeds", "0", "--timesteps", "400", "--eval-freq", "200", "--threshold", "90", "--final-episodes", "2"),
+    )
+    lines = out.strip().splitlines()
+    overrides = "actions='continuous', use_sde=True, sde_sample_freq=1"
+    assert lines[0] == f"solved with {overrides}: threshold 90, evaluations every 200 steps"
+    assert lines[1].startswith("seed 0: first >= 90 at ") and "(2 episodes), " in lines[1]
+    assert lines[-1].startswith("solved: stays >= 90 in ")

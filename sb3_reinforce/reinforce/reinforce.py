@@ -166,7 +166,9 @@ class Reinforce(OnPolicyAlgorithm):
     :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE.
         Default: -1, a new noise matrix for each episode (per env). This differs from A2C/PPO, where -1 samples once
         per rollout: a REINFORCE batch is a sample of *independent* episodes, and episodes sharing one exploration
-        function would be one sample counted ``n_episodes`` times
+        function would be one sample counted ``n_episodes`` times. Only ``1`` (a new matrix every step) makes the
+        summed per-step score unbiased: with a matrix shared by several steps, each step is credited with the effect
+        of the others (docs/reinforce.md, "gSDE and REINFORCE")
     :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
