@@ -39,6 +39,19 @@ def test_presets_are_unchanged() -> None:
     assert notebook.hyperparams["policy_kwargs"] == "notebook" and notebook.hyperparams["gamma"] == 0.95
     assert (notebook.setup.action_low, notebook.setup.action_high, notebook.setup.shaping) == (0.0, 1.0, "seed")
     assert notebook.timesteps == 200_000 and notebook.hyperparams["max_grad_norm"] == 1e6
+    # gamma 1 and the env's own 999-step limit: the shaped return telescopes to the true return minus phi(s_0)
+    continuous = PRESETS["solved-continuous"]
+    assert continuous.hyperparams["gamma"] == 1.0 and continuous.hyperparams["policy_kwargs"] == dict(log_std_init=-0.5)
+    setup = continuous.setup
+    assert (setup.actions, setup.shaping, setup.max_episode_steps) == ("continuous", "energy", None)
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_every_preset_trains_saves_and_evaluates(name: str, tmp_path: Path) -> None:
+    result = run.train(make_config(name, seed=0, timesteps=400), save_path=tmp_path / name, eval_episodes=1)
+    assert result.model.num_timesteps >= 400 and result.evaluation is not None
+    assert result.saved is not None and Path(f"{result.saved}.zip").is_file()
+    assert result.model.gamma == PRESETS[name].hyperparams["gamma"]
 
 
 @pytest.mark.parametrize(
