@@ -45,9 +45,9 @@ type: install
 
 commit-checks: format type lint
 
-# Reinforce vs PPO, SAC and A2C (see BENCHMARKS.md); long: tens of minutes on 2 cores
+# Reinforce vs PPO, SAC and A2C over 10 seeds (see BENCHMARKS.md); long: about 2 hours on 2 cores
 benchmark: install
-	$(BIN)/python -m sb3_reinforce benchmark --seeds 3 --out benchmark_results
+	$(BIN)/python -m sb3_reinforce benchmark --seeds 10 --out benchmark_results
 
 throughput: install
 	$(BIN)/python examples/throughput.py --env CartPole-v1 --timesteps 30000 --repeats 3

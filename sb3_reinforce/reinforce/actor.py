@@ -246,7 +246,8 @@ class RolloutActor:
     def _sample_gaussian(self, obs: Any) -> np.ndarray:
         # Diagonal Gaussian: the action net outputs the mean, the std is a state-independent parameter
         out, _ = self.latent(obs)
-        return out + self._std * self.noise.take("normal", out.shape)
+        out += self._std * self.noise.take("normal", out.shape)  # `out` is a fresh array
+        return out
 
 
 class NumpyActor(RolloutActor):

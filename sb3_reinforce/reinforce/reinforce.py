@@ -417,14 +417,17 @@ class Reinforce(OnPolicyAlgorithm):
 
     def _to_env_actions(self, actions: np.ndarray) -> np.ndarray:
         """What the env is given for the sampled (flat) actions: reshaped to the Box's shape, then clipped or unscaled."""
-        if not isinstance(self.action_space, spaces.Box):
+        space = self.action_space
+        if not isinstance(space, spaces.Box):
             return actions
-        actions = actions.reshape(-1, *self.action_space.shape)
+        if actions.shape[1:] != space.shape:
+            actions = actions.reshape(-1, *space.shape)
         if self.policy.squash_output:
             return self.policy.unscale_action(actions)
-        # The Gaussian is unbounded: clip for the env, but learn from the sampled action
-        # (np.minimum/np.maximum: np.clip costs several times more on the small arrays of one step)
-        return np.minimum(np.maximum(actions, self.action_space.low), self.action_space.high)
+        # The Gaussian is unbounded: clip a copy for the env, but learn from the sampled action
+        # (np.maximum/np.minimum: np.clip costs several times more on the small arrays of one step)
+        clipped = np.maximum(actions, space.low)
+        return np.minimum(clipped, space.high, out=clipped)
 
     def collect_rollouts(
         self,
