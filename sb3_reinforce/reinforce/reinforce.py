@@ -346,7 +346,9 @@ class Reinforce(OnPolicyAlgorithm):
         """
         SB3's ``predict``. Deterministic actions of a stock ``MlpPolicy`` come from the compiled numpy actor of the
         rollouts (the same actions, several times cheaper at batch size 1, e.g. in ``evaluate_policy``); it is
-        compiled again whenever the weights change (training, ``set_parameters``, ``load``).
+        compiled again whenever the weights change in place (training, ``set_parameters``, ``load``, edits under
+        ``torch.no_grad()``: each bumps the tensor's version counter). A parameter *replaced* by a new tensor object is
+        not seen: change weights in place, as SB3 does.
         """
         actor = self._compiled_actor() if deterministic and not isinstance(observation, dict) else None
         if actor is None:
