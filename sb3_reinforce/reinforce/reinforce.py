@@ -356,13 +356,8 @@ class Reinforce(OnPolicyAlgorithm):
         observation = np.asarray(observation)
         vectorized = is_vectorized_observation(observation, self.observation_space)
         actions = actor.mode(observation.reshape((-1, *(self.observation_space.shape or ()))))
-        # As ActorCriticPolicy.predict: the action space's shape, then clipped or unscaled into the Box
-        actions = actions.reshape((-1, *(self.action_space.shape or ())))
-        if isinstance(self.action_space, spaces.Box):
-            if self.policy.squash_output:
-                actions = self.policy.unscale_action(actions)
-            else:
-                actions = np.clip(actions, self.action_space.low, self.action_space.high)
+        # As ActorCriticPolicy.predict: the action space's shape, then (Box) clipped or unscaled, as in the rollouts
+        actions = self._to_env_actions(actions.reshape((-1, *(self.action_space.shape or ()))))
         return (actions if vectorized else actions.squeeze(axis=0)), state
 
     def _compiled_actor(self) -> RolloutActor | None:
