@@ -95,6 +95,14 @@ if __name__ == "__main__":
     parser.add_argument("--final-episodes", type=int, default=100, help="episodes of the final evaluation")
     parser.add_argument("--hp", type=parse_hyperparameter, action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
-    overrides = dict(actions=args.actions, max_episode_steps=args.max_episode_steps, hyperparams=dict(args.hp))
-    overrides["final_episodes"] = args.final_episodes
-    main(args.preset, args.seeds, args.threshold, args.eval_freq, args.timesteps, **overrides)
+    main(
+        args.preset,
+        args.seeds,
+        args.threshold,
+        args.eval_freq,
+        args.timesteps,
+        actions=args.actions,
+        max_episode_steps=args.max_episode_steps,
+        hyperparams=dict(args.hp),
+        final_episodes=args.final_episodes,
+    )

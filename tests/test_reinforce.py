@@ -328,7 +328,7 @@ def test_non_finite_observation_raises():
 
 @pytest.mark.parametrize("n_values", [4, 1000])  # the Python-float path for small steps, numpy for large ones
 def test_finite_check_of_a_step(n_values: int) -> None:
-    check = Reinforce._check_finite.__get__(Reinforce("MlpPolicy", FixedRewardEnv()))
+    check = Reinforce("MlpPolicy", FixedRewardEnv())._check_finite
     obs, rewards, active = np.ones((2, n_values)), np.ones(2, dtype=np.float32), np.array([True, False])
     check(rewards, obs, active)
     # Huge but finite values whose sum overflows are not an error
