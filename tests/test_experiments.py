@@ -39,9 +39,12 @@ def test_presets_are_unchanged() -> None:
     assert notebook.hyperparams["policy_kwargs"] == "notebook" and notebook.hyperparams["gamma"] == 0.95
     assert (notebook.setup.action_low, notebook.setup.action_high, notebook.setup.shaping) == (0.0, 1.0, "seed")
     assert notebook.timesteps == 200_000 and notebook.hyperparams["max_grad_norm"] == 1e6
-    # gamma 1 and the env's own 999-step limit: the shaped return telescopes to the true return minus phi(s_0)
+    # gamma 1 and the env's own 999-step limit: the shaped return telescopes to the true return minus phi(s_0), and
+    # GAE(0.9) keeps the shaping's step-by-step signal while the critic learns
     continuous = PRESETS["solved-continuous"]
-    assert continuous.hyperparams["gamma"] == 1.0 and continuous.hyperparams["policy_kwargs"] == dict(log_std_init=-0.5)
+    assert continuous.hyperparams["gamma"] == 1.0 and continuous.hyperparams["gae_lambda"] == 0.9
+    assert continuous.hyperparams["policy_kwargs"] == dict(log_std_init=-2.0)
+    assert continuous.hyperparams["learning_rate"] == "lin_0.003"
     setup = continuous.setup
     assert (setup.actions, setup.shaping, setup.max_episode_steps) == ("continuous", "energy", None)
 
