@@ -23,7 +23,7 @@ from sb3_reinforce.benchmark.driver import add_arguments
 from sb3_reinforce.benchmark.executor import run
 from sb3_reinforce.benchmark.peers import action_label, run_config, unsupported
 from sb3_reinforce.benchmark.plan import reproduce_command
-from sb3_reinforce.experiments.config import LinearSchedule, build_kwargs
+from sb3_reinforce.experiments.config import LinearSchedule, build_kwargs, make_config
 from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
 from sb3_reinforce.experiments.presets import PRESETS
 from sb3_reinforce.wrappers import BernoulliToContinuous, PotentialShaping
@@ -162,8 +162,11 @@ def test_steps_to_threshold(rewards: list[float], expected: tuple[int | None, in
 def test_algo_configs() -> None:
     box, discrete = gym.spaces.Box(-1.0, 1.0, (1,)), gym.spaces.Discrete(2)
     reinforce_mcc = run_config("reinforce", MCC)
-    assert reinforce_mcc.env_setup == PRESETS["solved"].setup and reinforce_mcc.hyperparams == PRESETS["solved"].hyperparams
-    assert action_label(reinforce_mcc, box) == "bernoulli ±1" and reinforce_mcc.timesteps == 100_000
+    continuous = PRESETS["solved-continuous"]
+    assert reinforce_mcc.env_setup == continuous.setup and reinforce_mcc.hyperparams == continuous.hyperparams
+    assert action_label(reinforce_mcc, box) == "continuous" and reinforce_mcc.timesteps == 150_000
+    # The Bernoulli recipe's label, for a run that asks for it
+    assert action_label(make_config("solved"), box) == "bernoulli ±1"
     reinforce_cartpole = run_config("reinforce", CARTPOLE)
     assert reinforce_cartpole.hyperparams == PRESETS["cartpole"].hyperparams and reinforce_cartpole.n_envs == 1
     assert reinforce_cartpole.timesteps == 40_000 and not reinforce_cartpole.env_setup.normalized
@@ -192,7 +195,7 @@ def test_algo_configs() -> None:
 
 
 def test_eval_env_true_reward_and_frozen_normalization() -> None:
-    config = run_config("reinforce", MCC)
+    config = make_config("solved")  # the Bernoulli recipe: a wrapped action interface and a shorter training limit
     train_env = make_train_env(config.env_setup, n_envs=config.n_envs, seed=0, gamma=config.gamma)
     eval_env = make_eval_env(config.env_setup, gamma=config.gamma, n_envs=2, seed=EVAL_SEED)
     assert isinstance(train_env, VecNormalize) and isinstance(eval_env, VecNormalize)

@@ -2,8 +2,9 @@
 The settings each algorithm is benchmarked with: REINFORCE's own recipes, and the RL Zoo's tuned hyperparameters for
 its peers (PPO, SAC, A2C).
 
-* ``reinforce``: the preset of :data:`REINFORCE_PRESETS` for the env (``cartpole`` on CartPole-v1, ``solved`` on
-  MountainCarContinuous-v0), default hyperparameters and one env elsewhere;
+* ``reinforce``: the preset of :data:`REINFORCE_PRESETS` for the env (``cartpole`` on CartPole-v1,
+  ``solved-continuous`` on MountainCarContinuous-v0: the env's own continuous actions, like its peers), default
+  hyperparameters and one env elsewhere;
 * ``ppo``, ``a2c``, ``sac``: :data:`ZOO_HYPERPARAMS`, SB3 defaults for envs that table lacks. SAC needs a ``Box``
   action space: it gets an ``n/a`` row elsewhere.
 """
@@ -38,7 +39,7 @@ DEFAULT_ENVS = (CARTPOLE, MOUNTAIN_CAR)
 ZOO_VERSION = "2.9.2"
 
 #: The preset REINFORCE runs with on an env (other envs: default hyperparameters).
-REINFORCE_PRESETS = {CARTPOLE: "cartpole", MOUNTAIN_CAR: "solved"}
+REINFORCE_PRESETS = {CARTPOLE: "cartpole", MOUNTAIN_CAR: "solved-continuous"}
 
 #: Tuned hyperparameters of rl-baselines3-zoo 2.9.2, copied from ``rl_zoo3/hyperparams/ppo.yml``, ``a2c.yml`` and
 #: ``sac.yml`` (https://github.com/DLR-RM/rl-baselines3-zoo/tree/v2.9.2/hyperparams). Keys as in the yml:
