@@ -116,6 +116,18 @@ def test_rerun_skips_finished_runs_and_reports_failures(tiny_grid: Path, capsys:
     assert (tiny_grid / "runs" / "a2c__CartPole-v1__seed0.json").stat().st_mtime_ns > before["a2c__CartPole-v1__seed0.json"]
 
 
+def test_rerun_trains_again_a_run_whose_settings_changed(tiny_grid: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A record written before a preset (or zoo setting) changed: same task, other hyperparameters
+    path = tiny_grid / "runs" / "reinforce__CartPole-v1__seed0.json"
+    record = json.loads(path.read_text())
+    record["config"]["hyperparams"]["learning_rate"] = 0.123
+    path.write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main(["--algos", "reinforce", *TINY, "--seeds", "0", "1", "--out", str(tiny_grid)]) == 0
+    assert "2 runs: 1 already finished (skipped), 1 to run" in capsys.readouterr().out
+    assert json.loads(path.read_text())["config"]["hyperparams"] == PRESETS["cartpole"].hyperparams
+
+
 def test_not_applicable_row(tmp_path: Path) -> None:
     assert main(["--algos", "sac", "--envs", CARTPOLE, "--seeds", "1", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "runs" / "sac__CartPole-v1__na.json").read_text())

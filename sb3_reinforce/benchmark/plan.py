@@ -163,12 +163,22 @@ def expected_cost(task: RunTask) -> float:
 
 
 def is_finished(task: RunTask, record_path: Path) -> bool:
-    """Whether ``record_path`` holds a successful run of exactly ``task``."""
+    """
+    Whether ``record_path`` holds a successful run of exactly ``task`` with today's settings: a run recorded before a
+    preset or a zoo setting changed is run again.
+    """
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
-    return record.get("status") == "ok" and record.get("task") == json.loads(json.dumps(task.to_dict()))
+    if record.get("status") != "ok" or record.get("task") != _as_json(task.to_dict()):
+        return False
+    return record.get("config") == _as_json(config_record(task.config(), env_action_space(task.env_id)))
+
+
+def _as_json(value: Any) -> Any:
+    """``value`` as it reads back from a JSON file (tuples become lists, ...)."""
+    return json.loads(json.dumps(value))
 
 
 def reproduce_command(
