@@ -9,10 +9,10 @@ every ``--eval-freq`` steps and at the end, then over 100 episodes (``--final-ep
     python examples/sample_efficiency.py --preset solved --seeds 0 1 2 3 4 --threshold 90 --eval-freq 2500
 
 ``--actions``, ``--max-episode-steps`` and ``--hp KEY=VALUE`` override the preset as in ``python -m sb3_reinforce train``,
-e.g. the ``solved`` setup with a gSDE head that draws a new noise matrix every step:
+e.g. the gSDE preset with one noise matrix per episode instead of one per step:
 
-    python examples/sample_efficiency.py --preset solved --actions continuous --hp use_sde=True --hp sde_sample_freq=1 \
-        --hp "policy_kwargs=dict(log_std_init=-1.0)" --seeds 0 1 2 --threshold 90 --eval-freq 10000
+    python examples/sample_efficiency.py --preset solved-gsde --hp sde_sample_freq=-1 --seeds 0 1 2 3 4 --threshold 90 \
+        --eval-freq 10000
 """
 
 from __future__ import annotations

@@ -47,6 +47,12 @@ def test_presets_are_unchanged() -> None:
     assert continuous.hyperparams["learning_rate"] == "lin_0.003"
     setup = continuous.setup
     assert (setup.actions, setup.shaping, setup.max_episode_steps) == ("continuous", "energy", None)
+    # The same recipe with gSDE: a new noise matrix every step (the unbiased estimator) and a std scaled to match
+    gsde = PRESETS["solved-gsde"]
+    assert gsde.setup == setup and gsde.timesteps == continuous.timesteps
+    changed = {key: value for key, value in gsde.hyperparams.items() if continuous.hyperparams.get(key) != value}
+    assert changed == dict(use_sde=True, sde_sample_freq=1, policy_kwargs=dict(log_std_init=-3.0))
+    assert set(gsde.hyperparams) == set(continuous.hyperparams) | {"use_sde", "sde_sample_freq"}
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
