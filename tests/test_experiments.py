@@ -32,10 +32,16 @@ def test_presets_are_unchanged() -> None:
     # The README's numbers were measured with exactly these recipes
     solved, notebook = PRESETS["solved"], PRESETS["notebook"]
     assert solved.hyperparams == dict(
-        learning_rate=5e-3, n_episodes=10, gamma=0.99, baseline="value", normalize_returns=True, max_grad_norm=10.0
+        learning_rate="lin_0.01",
+        n_episodes=5,
+        gamma=0.99,
+        baseline="value",
+        critic_epochs=5,
+        normalize_returns=True,
+        max_grad_norm=10.0,
     )
     assert (solved.setup.actions, solved.setup.shaping, solved.setup.max_episode_steps) == ("bernoulli", "energy", 200)
-    assert solved.setup.normalize_obs and not solved.setup.normalize_reward and solved.timesteps == 100_000
+    assert solved.setup.normalize_obs and not solved.setup.normalize_reward and solved.timesteps == 50_000
     assert notebook.hyperparams["policy_kwargs"] == "notebook" and notebook.hyperparams["gamma"] == 0.95
     assert (notebook.setup.action_low, notebook.setup.action_high, notebook.setup.shaping) == (0.0, 1.0, "seed")
     assert notebook.timesteps == 200_000 and notebook.hyperparams["max_grad_norm"] == 1e6
