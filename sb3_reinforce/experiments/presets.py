@@ -116,7 +116,8 @@ PRESETS: dict[str, Preset] = {
         hyperparams=dict(
             learning_rate="lin_0.01",
             n_episodes=5,
-            gamma=0.99,
+            # The failures are slow drifts of the cart off the track: a long horizon sees them (0.99: 7/10 seeds)
+            gamma=0.995,
             # A critic that keeps up with the policy: with one critic step per batch this baseline was the slowest
             baseline="value",
             critic_epochs=10,
