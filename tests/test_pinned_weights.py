@@ -1,0 +1,71 @@
+"""
+Behaviour pinned across refactorings: the exact weights after a short ``learn`` for every baseline x action space x
+``n_envs`` (and gSDE), recorded in ``tests/data/pinned_weights.npz`` before the core was redesigned (issue 20).
+
+A change that alters the training maths fails here on purpose. If the change is meant to (a new default, a fixed
+bug), re-record the file and say why in the commit: ``python tests/test_pinned_weights.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from stable_baselines3.common.env_util import make_vec_env
+
+from sb3_reinforce import Reinforce
+from spaces_env import make_spaces_env
+
+
+PINNED = Path(__file__).parent / "data" / "pinned_weights.npz"
+BASELINES: dict[str, dict[str, Any]] = {
+    "none": {},
+    "mean": {"baseline": "mean", "normalize_returns": False},
+    "leave_one_out": {"baseline": "leave_one_out"},
+    "group": {"baseline": "group", "group_size": 2},
+    "value": {"baseline": "value", "gae_lambda": 0.9, "critic_epochs": 2},
+}
+
+
+def configs() -> Iterator[tuple[str, str, str, int, dict[str, Any]]]:
+    for baseline in BASELINES:
+        for action in ["discrete", "box", "multi_discrete", "multi_binary"]:
+            for n_envs in (1, 2):
+                yield f"{baseline}-{action}-{n_envs}", baseline, action, n_envs, {}
+    for n_envs in (1, 2):
+        yield f"value-box-{n_envs}-gsde", "value", "box", n_envs, {"use_sde": True, "sde_sample_freq": 1}
+        yield f"none-box-{n_envs}-gsde-episode", "none", "box", n_envs, {"use_sde": True}
+
+
+def trained_weights(baseline: str, action: str, n_envs: int, extra: dict[str, Any]) -> np.ndarray:
+    env = make_vec_env(make_spaces_env, n_envs=n_envs, env_kwargs={"action": action})
+    model = Reinforce(
+        "MlpPolicy",
+        env,
+        n_episodes=4,
+        seed=7,
+        policy_kwargs={"net_arch": [8]},
+        learning_rate=0.01,
+        **BASELINES[baseline],
+        **extra,
+    )
+    model.learn(120)
+    return np.concatenate([p.detach().numpy().ravel() for p in model.policy.parameters()])
+
+
+@pytest.mark.parametrize("name, baseline, action, n_envs, extra", list(configs()), ids=[c[0] for c in configs()])
+def test_weights_are_bit_identical_to_the_pinned_ones(
+    name: str, baseline: str, action: str, n_envs: int, extra: dict[str, Any]
+) -> None:
+    expected = np.load(PINNED)[name]
+    weights = trained_weights(baseline, action, n_envs, extra)
+    assert weights.shape == expected.shape
+    assert np.array_equal(weights, expected), f"max difference {np.abs(weights - expected).max()}"
+
+
+if __name__ == "__main__":
+    np.savez_compressed(PINNED, **{name: trained_weights(*args) for name, *args in configs()})
+    print(f"recorded {PINNED}")
