@@ -46,7 +46,7 @@ def one_update(frames: int, batch_size: int | None, episode_length: int = 1000) 
         obs = rng.integers(0, 256, size=(1, *obs_shape), dtype=np.uint8)
         buffer.add(obs, rng.integers(0, 4, size=(1, 1)), np.ones(1, np.float32), np.ones(1, bool), np.array([done]))
         if done:
-            buffer.end_episode(0, None, truncated=False)
+            buffer.end_episodes([{}], np.array([True]), np.array([-1]))
     buffer.finalize()
     model._compute_returns(buffer)
     before = peak_rss_mb()

@@ -2,6 +2,10 @@
 Behaviour pinned across refactorings: the exact weights after a short ``learn`` for every baseline x action space x
 ``n_envs`` (and gSDE), recorded in ``tests/data/pinned_weights.npz`` before the core was redesigned (issue 20).
 
+One change was made on purpose since: with ``baseline="group"`` and several envs, a group's episodes now play one after
+the other in one env, seeded through ``VecEnv.seed`` (public API), instead of side by side in several envs seeded
+through the VecEnv's private ``_seeds``; the four ``group-*-2`` entries were re-recorded then, and only they.
+
 A change that alters the training maths fails here on purpose. If the change is meant to (a new default, a fixed
 bug), re-record the file and say why in the commit: ``python tests/test_pinned_weights.py``.
 """
@@ -17,8 +21,8 @@ import pytest
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import Reinforce
-from spaces_env import make_spaces_env
 
+from helpers import make_spaces_env
 
 PINNED = Path(__file__).parent / "data" / "pinned_weights.npz"
 BASELINES: dict[str, dict[str, Any]] = {

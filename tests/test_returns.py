@@ -9,7 +9,7 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.common.envs import FixedRewardEnv
-from sb3_reinforce.common.returns import discounted_returns, episode_returns, gae_advantages
+from sb3_reinforce.reinforce.returns import discounted_returns, episode_returns, gae_advantages
 
 GAMMA = 0.5
 REWARDS = [1.0, 2.0, 4.0]

@@ -22,6 +22,8 @@ from stable_baselines3.common.envs import (
     IdentityEnvMultiDiscrete,
     SimpleMultiObsEnv,
 )
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.utils import polyak_update
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.reinforce.actor import NumpyActor, SamplingNoise, TorchActor, make_rollout_actor
@@ -259,51 +261,53 @@ def test_gsde_noise_is_resampled_for_each_episode(n_envs: int):
     assert not np.array_equal(matrices[4], matrices[5])
 
 
-@pytest.mark.parametrize("space", [*ENVS, "Box+gSDE", "Box+squashed gSDE"])
-def test_deterministic_predict_through_the_numpy_actor_equals_sb3_predict(space: str):
-    env = ENVS[space.split("+")[0]]()
-    use_sde = "gSDE" in space
-    policy_kwargs = dict(net_arch=[32, 16], squash_output="squashed" in space)
-    model = Reinforce("MlpPolicy", env, use_sde=use_sde, policy_kwargs=policy_kwargs, seed=0)
-    perturb(model)
-    sb3_predict = super(Reinforce, model).predict
-    batch = np.stack([model.observation_space.sample() for _ in range(16)])
-    for observation in (batch, batch[0]):  # vectorized, and one observation without the env axis
-        fast, _ = model.predict(observation, deterministic=True)
-        reference, _ = sb3_predict(observation, deterministic=True)
-        assert model._deterministic_actor is not None and isinstance(model._deterministic_actor.actor, NumpyActor)
-        assert fast.shape == reference.shape and fast.dtype == reference.dtype
-        np.testing.assert_allclose(fast, reference, rtol=1e-5, atol=1e-6)
+def torch_mode(model: Reinforce, observations: np.ndarray) -> np.ndarray:
+    """The deterministic actions computed from the policy's weights as they are now, by hand: argmax of the logits."""
+    with th.no_grad():
+        logits = model.policy.action_net(model.policy.mlp_extractor.forward_actor(th.as_tensor(observations)))
+    return logits.argmax(dim=1).numpy()
 
 
-def test_deterministic_predict_follows_every_weight_change(tmp_path):
+def test_predict_follows_every_kind_of_weight_change(tmp_path):
+    """
+    Issue 23: ``predict`` once went through a numpy copy of the weights that missed edits made through ``.data`` and
+    SB3's own ``polyak_update``. It is SB3's torch path again: every edit below must show in the actions.
+    """
+    assert Reinforce.predict is OnPolicyAlgorithm.predict
     model = Reinforce("MlpPolicy", "CartPole-v1", n_episodes=2, seed=0)
     observations = np.random.default_rng(0).normal(size=(256, 4)).astype(np.float32)
-
-    def agrees_with_torch() -> bool:
-        reference, _ = super(Reinforce, model).predict(observations, deterministic=True)
-        return bool(np.array_equal(model.predict(observations, deterministic=True)[0], reference))
-
-    assert agrees_with_torch()
-    model.learn(300)  # optimizer steps change the weights in place
-    assert agrees_with_torch()
-    model.save(tmp_path / "model")
     other = Reinforce("MlpPolicy", "CartPole-v1", seed=1)
-    other.learn(300)
-    model.set_parameters(other.get_parameters())  # load_state_dict copies into the same tensors
-    assert agrees_with_torch()
-    with th.no_grad():
-        model.policy.action_net.bias += 5.0  # a change by hand
-    assert agrees_with_torch()
+    action_net = model.policy.action_net
+
+    def edit_with_polyak() -> None:
+        polyak_update(other.policy.parameters(), model.policy.parameters(), tau=1.0)
+
+    def replace_data() -> None:
+        action_net.weight.data = -10 * action_net.weight.data.clone()
+
+    edits = {
+        "learn": lambda: model.learn(300),
+        ".data.mul_": lambda: [p.data.mul_(-1) for p in model.policy.parameters()],
+        ".data =": replace_data,
+        ".data.copy_": lambda: action_net.bias.data.copy_(th.tensor([50.0, -50.0])),
+        "polyak_update": edit_with_polyak,
+        "set_parameters": lambda: model.set_parameters(Reinforce("MlpPolicy", "CartPole-v1", seed=2).get_parameters()),
+    }
+    previous = model.predict(observations, deterministic=True)[0]
+    for name, edit in edits.items():
+        edit()
+        actions = model.predict(observations, deterministic=True)[0]
+        np.testing.assert_array_equal(actions, torch_mode(model, observations), err_msg=f"after {name}")
+        assert not np.array_equal(actions, previous), f"{name} did not change the actions: the check would be empty"
+        previous = actions
+    model.save(tmp_path / "model")
     loaded = Reinforce.load(tmp_path / "model")
-    reference, _ = super(Reinforce, loaded).predict(observations, deterministic=True)
-    np.testing.assert_array_equal(loaded.predict(observations, deterministic=True)[0], reference)
+    np.testing.assert_array_equal(loaded.predict(observations, deterministic=True)[0], previous)
 
 
 def test_stochastic_and_unsupported_predict_stay_sb3s():
     model = Reinforce("CnnPolicy", FakeImageEnv(screen_height=36, screen_width=36, n_channels=1), n_episodes=2, seed=0)
     observation = model.observation_space.sample()
     model.predict(observation, deterministic=True)
-    assert model._deterministic_actor is not None and model._deterministic_actor.actor is None  # torch, SB3's path
     actions = [model.predict(observation)[0] for _ in range(50)]
     assert len({int(action) for action in actions}) > 1  # sampled, not the mode

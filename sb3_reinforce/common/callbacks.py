@@ -30,7 +30,8 @@ class TrueReturnLogger(BaseCallback):
     rollout, so it is dumped with SB3's own ``rollout/`` keys (PPO, A2C, SAC, ..., Reinforce).
 
     With :class:`~sb3_reinforce.Reinforce` and several envs, only the episodes of the batch are counted: its
-    rollout exposes the mask ``active`` of the envs playing a batch episode, and the discarded episodes that
+    episode scheduler exposes the mask ``in_batch`` of the envs playing a batch episode
+    (:attr:`~sb3_reinforce.reinforce.episode_scheduler.EpisodeScheduler.in_batch`), and the discarded episodes that
     finish while the last batch episodes are played out are biased toward short ones.
 
     :param window: Number of episodes the mean is taken over (SB3's ``stats_window_size`` is 100)
@@ -49,10 +50,11 @@ class TrueReturnLogger(BaseCallback):
 
     def _on_step(self) -> bool:
         infos = self.locals.get("infos", [])
-        active = self.locals.get("active")
+        scheduler = getattr(self.model, "episode_scheduler", None)
+        in_batch = None if scheduler is None else scheduler.in_batch
         for env_idx, info in enumerate(infos):
             true_episode = info.get(TRUE_EPISODE_KEY)
-            if true_episode is not None and (active is None or bool(np.asarray(active)[env_idx])):
+            if true_episode is not None and (in_batch is None or bool(in_batch[env_idx])):
                 self.true_returns.append(float(true_episode["r"]))
         return True
 

@@ -143,6 +143,20 @@ class RolloutActor:
         if isinstance(self.dist, StateDependentNoiseDistribution):
             self._read_noise()
 
+    def env_actions(self, actions: np.ndarray) -> np.ndarray:
+        """What the env is given for the sampled (flat) actions: reshaped to the Box's shape, then clipped or unscaled."""
+        space = self.policy.action_space
+        if not isinstance(space, spaces.Box):
+            return actions
+        if actions.shape[1:] != space.shape:
+            actions = actions.reshape(-1, *space.shape)
+        if self.policy.squash_output:
+            return self.policy.unscale_action(actions)
+        # The Gaussian is unbounded: clip a copy for the env, but learn from the sampled action
+        # (np.maximum/np.minimum: np.clip costs several times more on the small arrays of one step)
+        clipped = np.maximum(actions, space.low)
+        return np.minimum(clipped, space.high, out=clipped)
+
     def latent(self, obs: Any) -> tuple[np.ndarray, np.ndarray]:
         """The action net's output and the actor's latent features (``latent_pi``), for a batch of observations."""
         raise NotImplementedError
@@ -256,6 +270,12 @@ class NumpyActor(RolloutActor):
     def __init__(self, policy: ActorCriticPolicy, noise: SamplingNoise) -> None:
         super().__init__(policy, noise)
         self.observation_space = policy.observation_space
+        # The one-hot rows of a Discrete observation, built once (not at every step)
+        self._one_hot = (
+            np.eye(int(self.observation_space.n), dtype=np.float32)
+            if isinstance(self.observation_space, spaces.Discrete)
+            else None
+        )
         self.scale_images = policy.normalize_images and is_image_space(policy.observation_space)
         # Copies: the torch parameters are updated in place after the rollout
         self.hidden: list[tuple[np.ndarray, np.ndarray] | Callable[[np.ndarray], np.ndarray]] = []
@@ -288,7 +308,8 @@ class NumpyActor(RolloutActor):
         # SB3's preprocess_obs: one-hot for (multi-)discrete observations, /255 for images, float otherwise
         space = self.observation_space
         if isinstance(space, spaces.Discrete):
-            return np.eye(int(space.n), dtype=np.float32)[np.asarray(obs, dtype=np.int64).reshape(-1)]
+            assert self._one_hot is not None
+            return self._one_hot[np.asarray(obs, dtype=np.int64).reshape(-1)]
         if isinstance(space, spaces.MultiDiscrete):
             obs = np.asarray(obs, dtype=np.int64).reshape(len(obs), -1)
             offsets = np.r_[0, np.cumsum(space.nvec.reshape(-1))[:-1]]

@@ -18,13 +18,9 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import BaseBuffer
 from stable_baselines3.common.type_aliases import PyTorchObs
 
-from sb3_reinforce.common.returns import (
-    discounted_returns,
-    episode_returns,
-    gae_advantages,
-    group_advantages,
-    leave_one_out_advantages,
-)
+from sb3_reinforce.reinforce.baselines import Baseline
+from sb3_reinforce.reinforce.env_checks import check_finite_terminal_observation
+from sb3_reinforce.reinforce.returns import discounted_returns, episode_returns
 
 Observation = np.ndarray | dict[str, np.ndarray]
 
@@ -32,9 +28,10 @@ Observation = np.ndarray | dict[str, np.ndarray]
 class EpisodeRolloutSamples(NamedTuple):
     observations: PyTorchObs
     actions: th.Tensor
+    #: The critic's targets
     returns: th.Tensor
-    advantages: th.Tensor
-    old_values: th.Tensor
+    #: The policy-gradient weight of each step: advantage, normalized or not
+    weights: th.Tensor
 
 
 def _map(observations: Observation, function: Callable[[np.ndarray], np.ndarray]) -> Observation:
@@ -60,12 +57,9 @@ class EpisodeRolloutBuffer(BaseBuffer):
     Steps are added one vectorized env step at a time into preallocated arrays (their capacity doubles when a
     rollout outgrows it and is kept for the next rollouts), with a mask telling which envs are playing an episode
     of the batch (the others play episodes that are discarded). ``finalize()`` then lays the batch out flat,
-    episode after episode, and ``compute_returns_and_advantage()`` computes, per episode, either
-
-    - the discounted reward-to-go ``G_t`` (default) or the whole-episode return ``G_0``, used as is as the
-      policy-gradient weight (no baseline), or
-    - the GAE(lambda) advantage against a learned critic (value baseline); ``gae_lambda=1`` gives the
-      Monte-Carlo advantage ``G_t - V(s_t)``. The critic is regressed on ``advantage + V(s_t)``.
+    episode after episode, and ``compute_returns_and_advantage()`` computes, per episode, the discounted reward-to-go
+    ``G_t`` (default) or the whole-episode return ``G_0``, then asks the baseline
+    (:mod:`~sb3_reinforce.reinforce.baselines`) for the advantages and the policy-gradient weights.
 
     An episode cut by a time limit is not terminal: its last state may be bootstrapped with a critic's
     value ``V(s_T)``; a terminated episode always ends with value 0.
@@ -75,7 +69,7 @@ class EpisodeRolloutBuffer(BaseBuffer):
     :param action_space: Action space
     :param device: PyTorch device of the tensors returned by ``get()``
     :param gamma: Discount factor
-    :param gae_lambda: GAE factor (only used with a value baseline)
+    :param gae_lambda: Accepted for SB3's ``rollout_buffer_class`` hook; the value baseline owns its GAE factor
     :param n_envs: Number of parallel environments
     """
 
@@ -159,9 +153,22 @@ class EpisodeRolloutBuffer(BaseBuffer):
         self._dones[pos] = dones  # finalize() reads it only where `active`
         self.pos += 1
 
-    def end_episode(self, env_idx: int, terminal_obs: Observation | None, truncated: bool, group: int = -1) -> None:
-        """Record how the batch episode of ``env_idx`` ended at the last step added (and its group, if any)."""
-        self._episode_ends[(self.pos - 1, int(env_idx))] = (terminal_obs, truncated, group)
+    def end_episodes(self, infos: list[dict[str, Any]], ended: np.ndarray, groups: np.ndarray) -> None:
+        """
+        Record how the batch episodes that ended at the last step added ended: by a time limit (truncated, with the
+        observation it stopped in, for a critic's bootstrap) or not.
+
+        :param infos: The VecEnv's infos of that step
+        :param ended: Which envs ended an episode of the batch at that step
+        :param groups: The group of each env's episode (-1: no groups)
+        """
+        for env_idx in np.flatnonzero(ended):
+            info = infos[env_idx]
+            truncated = bool(info.get("TimeLimit.truncated", False))
+            terminal_obs = info.get("terminal_observation")
+            if truncated and terminal_obs is not None:
+                check_finite_terminal_observation(terminal_obs, int(env_idx))
+            self._episode_ends[(self.pos - 1, int(env_idx))] = (terminal_obs, truncated, int(groups[env_idx]))
 
     def finalize(self) -> None:
         """Lay out the recorded episodes flat, env by env and episode after episode."""
@@ -202,72 +209,49 @@ class EpisodeRolloutBuffer(BaseBuffer):
     def episode_lengths(self) -> np.ndarray:
         return np.array([episode.stop - episode.start for episode in self.episode_slices])
 
-    @property
-    def episode_rewards(self) -> np.ndarray:
-        """Undiscounted sum of rewards of each episode."""
-        return np.array([self.rewards[episode].sum() for episode in self.episode_slices])
+    def episode_returns(self) -> list[np.ndarray]:
+        """The returns, episode by episode (views of ``returns``)."""
+        return [self.returns[episode] for episode in self.episode_slices]
 
     def compute_returns_and_advantage(  # type: ignore[override]
         self,
-        values: np.ndarray | None,
-        bootstrap_values: np.ndarray | None,
+        baseline: Baseline,
+        values: np.ndarray | None = None,
+        bootstrap_values: np.ndarray | None = None,
         reward_to_go: bool = True,
-        baseline: str = "none",
-        return_baseline: float = 0.0,
-        normalize_groups: bool = True,
+        normalize: bool = True,
     ) -> None:
         """
-        Compute the policy-gradient weights (``advantages``) and the returns (the critic's targets).
+        Compute the returns (the critic's targets), the advantages and the policy-gradient weights of the batch.
 
-        :param values: The critic's ``V(s_t)`` for every step of the batch (``baseline="value"`` only), else None
+        :param baseline: What is subtracted from the returns (:mod:`~sb3_reinforce.reinforce.baselines`)
+        :param values: The critic's ``V(s_t)`` for every step of the batch, with a critic baseline only
         :param bootstrap_values: ``V(s_T)`` of the last state of each truncated episode, in episode order,
             or None to treat truncated episodes as terminal
-        :param reward_to_go: Use the reward-to-go ``G_t`` (True) or the whole-episode return ``G_0`` (False);
-            not with a value baseline
-        :param baseline: ``"none"``: the weights are the returns; ``"mean"``: the returns minus ``return_baseline``;
-            ``"leave_one_out"``: minus the mean of the other episodes' returns
-            (:func:`~sb3_reinforce.common.returns.leave_one_out_advantages`); ``"group"``: compared within each group
-            (:func:`~sb3_reinforce.common.returns.group_advantages`); ``"value"``: GAE against ``values``
-        :param return_baseline: The constant subtracted with ``baseline="mean"``
-        :param normalize_groups: With ``baseline="group"``, divide by each group's std (GRPO)
+        :param reward_to_go: Use the reward-to-go ``G_t`` (True) or the whole-episode return ``G_0`` (False)
+        :param normalize: Standardize the weights (see :meth:`Baseline.policy_weights`)
         """
         assert self.finalized, "Call finalize() first"
-        if (values is None) == (baseline == "value"):
-            raise ValueError(f"values must be given with baseline='value' and only then (baseline={baseline!r})")
-        bootstrap = np.zeros(self.n_episodes, dtype=np.float32)
+        if (values is None) == baseline.uses_critic:
+            raise ValueError(f"values must be given with a critic baseline and only then (baseline={baseline!r})")
+        self.reward_to_go = reward_to_go
+        self.bootstrap_values = np.zeros(self.n_episodes, dtype=np.float32)
         if bootstrap_values is not None:
-            bootstrap[self.truncated] = bootstrap_values
-        self.bootstrap_values = bootstrap
-        self.returns = np.empty(self.n_steps, dtype=np.float32)
-        self.advantages = np.empty(self.n_steps, dtype=np.float32)
+            self.bootstrap_values[self.truncated] = bootstrap_values
         self.values = np.zeros(self.n_steps, dtype=np.float32) if values is None else values.astype(np.float32)
-        if values is not None:
-            for episode, last_value in zip(self.episode_slices, bootstrap, strict=True):
-                rewards, episode_values = self.rewards[episode], self.values[episode]
-                self.advantages[episode] = gae_advantages(
-                    rewards, episode_values, self.gamma, self.gae_lambda, float(last_value)
-                )
-                self.returns[episode] = self.advantages[episode] + episode_values
-            return
-        estimator: Callable[[np.ndarray, float, float], np.ndarray] = discounted_returns if reward_to_go else episode_returns
-        returns = [
-            estimator(self.rewards[episode], self.gamma, float(last_value))
-            for episode, last_value in zip(self.episode_slices, bootstrap, strict=True)
-        ]
-        self.returns[:] = np.concatenate(returns)
-        if baseline == "none":
-            self.advantages[:] = self.returns
-        elif baseline == "mean":
-            self.advantages[:] = self.returns - np.float32(return_baseline)
-        elif baseline == "leave_one_out":
-            self.advantages[:] = np.concatenate(leave_one_out_advantages(returns, per_step=reward_to_go))
-        elif baseline == "group":
-            if np.any(self.episode_groups < 0):
-                raise RuntimeError("baseline='group' needs the group of every episode (end_episode(..., group=...))")
-            grouped = group_advantages(returns, self.episode_groups, normalize=normalize_groups, per_step=reward_to_go)
-            self.advantages[:] = np.concatenate(grouped)
+        if baseline.uses_critic:
+            # GAE; the critic regresses on the lambda-returns
+            self.advantages = baseline.advantages(self)
+            self.returns = self.advantages + self.values
         else:
-            raise ValueError(f"Unknown baseline {baseline!r}")
+            estimator = discounted_returns if reward_to_go else episode_returns
+            returns = [
+                estimator(self.rewards[episode], self.gamma, float(last_value))
+                for episode, last_value in zip(self.episode_slices, self.bootstrap_values, strict=True)
+            ]
+            self.returns = np.concatenate(returns)
+            self.advantages = baseline.advantages(self)
+        self.weights = baseline.policy_weights(self, normalize).cpu().numpy()
 
     def obs_to_torch(self, observations: Observation) -> PyTorchObs:
         if isinstance(observations, dict):
@@ -292,6 +276,5 @@ class EpisodeRolloutBuffer(BaseBuffer):
             observations=self.obs_to_torch(_map(self.observations, lambda array: array[batch_inds])),
             actions=self.to_torch(self.actions[batch_inds]),
             returns=self.to_torch(self.returns[batch_inds]),
-            advantages=self.to_torch(self.advantages[batch_inds]),
-            old_values=self.to_torch(self.values[batch_inds]),
+            weights=self.to_torch(self.weights[batch_inds]),
         )

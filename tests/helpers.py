@@ -48,7 +48,9 @@ class SpacesEnv(gym.Env):
 
     def _observation(self) -> Any:
         self.observation_space.seed(int(self.np_random.integers(2**31 - 1)))
-        return self.observation_space.sample()
+        observation = self.observation_space.sample()
+        # As Taxi and FrozenLake do: a Discrete observation is a plain int, not a numpy scalar
+        return int(observation) if isinstance(self.observation_space, spaces.Discrete) else observation
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict]:
         super().reset(seed=seed)
