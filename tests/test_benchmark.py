@@ -231,8 +231,8 @@ def test_eval_env_true_reward_and_frozen_normalization() -> None:
 def test_zoo_table_matches_installed_rl_zoo3() -> None:
     spec = importlib.util.find_spec("rl_zoo3")
     if spec is None or spec.origin is None:
-        pytest.skip("rl_zoo3 is not installed")
-    yaml = pytest.importorskip("yaml")
+        pytest.skip('needs rl_zoo3: pip install "sb3-reinforce[zoo]"')
+    import yaml
     folder = Path(spec.origin).parent / "hyperparams"
     for (algo, env_id), ours in ZOO_HYPERPARAMS.items():
         theirs = yaml.safe_load((folder / f"{algo}.yml").read_text())[env_id]

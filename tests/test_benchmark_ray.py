@@ -43,7 +43,7 @@ def test_missing_ray_is_reported_before_training(tmp_path: Path, monkeypatch: py
 @pytest.fixture(scope="module")
 def ray_address() -> Iterator[str]:
     """A local Ray instance for this module; its workers import this checkout (PYTHONPATH). Skips without Ray."""
-    ray = pytest.importorskip("ray")
+    ray = pytest.importorskip("ray", reason='needs ray: pip install "sb3-reinforce[ray]"')
     if ray.is_initialized():
         ray.shutdown()
     ray.init(
@@ -170,7 +170,7 @@ def test_invalid_arguments(ray_address: str) -> None:
 
 
 def test_unreachable_cluster_is_reported_before_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    pytest.importorskip("ray")
+    pytest.importorskip("ray", reason='needs ray: pip install "sb3-reinforce[ray]"')
 
     def refuse(self: RayExecutor) -> None:  # Ray itself keeps trying for minutes before it gives up
         raise ConnectionError("Could not find any running Ray instance")
