@@ -181,6 +181,9 @@ class ValueBaseline(Baseline):
         return advantages
 
 
+# Options whose value makes no difference to any baseline: gae_lambda = 1 is plain Monte-Carlo
+NEUTRAL_OPTIONS = {"gae_lambda": 1.0}
+
 BASELINES: dict[str, type[Baseline]] = {
     cls.name: cls for cls in (Baseline, RunningMeanBaseline, LeaveOneOutBaseline, GroupBaseline, ValueBaseline)
 }
@@ -198,12 +201,13 @@ def make_baseline(baseline: str | Baseline, **options: Any) -> Baseline:
     ...
     ValueError: group_size=4 is only used with baseline='group' (got baseline='none')
     """
-    given = {key: value for key, value in options.items() if value is not None}
+    given = {key: value for key, value in options.items() if value is not None and value != NEUTRAL_OPTIONS.get(key)}
     if isinstance(baseline, Baseline):
         if given:
             raise ValueError(f"{', '.join(given)} cannot be given with a Baseline instance: pass them to its constructor")
         return baseline
     cls = BASELINES[check_choice("baseline", baseline, BASELINES)]
+    given.update({key: value for key, value in options.items() if key in _options(cls) and value is not None})
     for key, value in given.items():
         owner = next((other.name for other in BASELINES.values() if key in _options(other)), None)
         if key not in _options(cls):

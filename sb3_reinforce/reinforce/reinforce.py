@@ -152,10 +152,8 @@ class Reinforce(OnPolicyAlgorithm):
         self.max_episode_steps = check_int("max_episode_steps", max_episode_steps, minimum=1)
         check_int("stats_window_size", stats_window_size, minimum=1)
         self.baseline = baseline
-        # The baseline's own options (None: not given); gae_lambda = 1 is plain Monte-Carlo, the same for every baseline
-        lambda_option = gae_lambda if gae_lambda != 1.0 or baseline == "value" else None
         self.baseline_estimator = make_baseline(
-            baseline, group_size=group_size, baseline_decay=baseline_decay, gae_lambda=lambda_option
+            baseline, group_size=group_size, baseline_decay=baseline_decay, gae_lambda=gae_lambda
         )
         self.baseline_estimator.check(n_episodes, reward_to_go)
         for name, value in {"critic_epochs": critic_epochs, "vf_coef": vf_coef}.items():
