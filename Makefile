@@ -25,7 +25,7 @@ install: $(BIN)/.installed
 # The main job: the notebook's experiment done right (MountainCarContinuous-v0, `solved` preset), trained on CPU,
 # saved to models/, logged to runs/, then scored on the true reward over 100 deterministic episodes
 train: install
-	$(BIN)/python -m sb3_reinforce train --preset solved --seed 0 --save-path models/mountain_car_solved --tensorboard-log runs
+	$(BIN)/python -m sb3_reinforce train --preset solved --seed 0 --save-path models/mountain_car_solved --force --tensorboard-log runs
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -3,12 +3,14 @@ Command line: train, evaluate, watch and record agents on the presets of :mod:`s
 
     python -m sb3_reinforce train --preset solved --seed 0 --save-path models/mcc_solved_seed0
     python -m sb3_reinforce evaluate --model models/mcc_solved_seed0 --episodes 100 --json
+    python -m sb3_reinforce evaluate --model reinforce_cartpole --env CartPole-v1   # saved from Python
     python -m sb3_reinforce enjoy --model models/mcc_solved_seed0 --episodes 3
     python -m sb3_reinforce record --model models/mcc_solved_seed0 --output docs/mountain_car.gif
     python -m sb3_reinforce benchmark --help
 
 This module only parses arguments and prints; the work is done by :mod:`sb3_reinforce.experiments` (its
 ``ValueError`` / ``TypeError`` become one-line errors with exit code 2, unusable saved files exit code 1).
+User guide: ``docs/cli.md``.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ import numpy as np
 import sb3_reinforce
 from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
 from sb3_reinforce.experiments import config as run_config
-from sb3_reinforce.experiments import media, run
+from sb3_reinforce.experiments import media, run, saved
 from sb3_reinforce.experiments.envs import ACTION_INTERFACES, SHAPINGS
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
-from sb3_reinforce.experiments.presets import DEFAULT_PRESET, PRESETS
+from sb3_reinforce.experiments.presets import DEFAULT_PRESET, NO_PRESET, PRESETS
 
 __all__ = ["build_parser", "main"]
 
@@ -48,27 +50,43 @@ _PRESET_LINES = "\n".join(
     f"  {name:9s} {preset.description} ({preset.setup.env_id}, {preset.timesteps} steps)" for name, preset in PRESETS.items()
 )
 _TRAIN_EPILOG = f"""
-presets (--preset, default {DEFAULT_PRESET}); every other flag overrides the preset's value:
+presets (--preset; with neither --preset nor --env: {DEFAULT_PRESET}); every other flag overrides the preset's value:
 {_PRESET_LINES}
+  {NO_PRESET:9s} no recipe: the env's plain setup and the algorithm's default hyperparameters
 
---env: the presets are recipes for {MOUNTAIN_CAR}. With another --env (and no --preset) the run starts from
-a plain setup: the env's own action space, no shaping, its own time limit, no observation normalization, the
-algorithm's default hyperparameters and {run_config.DEFAULT_TIMESTEPS} steps; --actions, --shaping, --hp... still apply.
-Naming a preset together with another env is an error.
+--env alone (no --preset) always starts from the plain setup, even for {MOUNTAIN_CAR}: the env's own action
+space, reward and time limit, no observation normalization, the algorithm's default hyperparameters and
+{run_config.DEFAULT_TIMESTEPS} steps; --actions, --shaping, --hp... still apply. A preset is used only when named (a preset
+named with another env is an error). The run prints the preset, env setup and hyperparameters it uses.
 
 --algo ppo|a2c|sac: the preset's env setup (actions, shaping, time limit, normalization) is kept, its REINFORCE
 hyperparameters are dropped: the algorithm runs with SB3's defaults plus --hp. sac needs --actions continuous.
 
+--hp values: true/false (also yes/no, on/off, True/False, as the RL Zoo's YAML), numbers, lin_<x> schedules, strings,
+Python literals; policy_kwargs in the RL Zoo's notation, e.g. "policy_kwargs=dict(net_arch=[64, 64],
+activation_fn=nn.ReLU, ortho_init=False, optimizer_class=th.optim.RMSprop, optimizer_kwargs=dict(eps=1e-5))".
+
+save paths: the default, models/<algo>_<preset or env>_seed<seed>, is numbered (_1, _2...) rather than overwritten;
+an explicit --save-path with files is an error unless --force. The model is saved before the final evaluation.
+
 examples:
   {PROG} train --preset solved --seed 0 --save-path models/mcc_solved_seed0
   {PROG} train --preset notebook --seed 0 --tensorboard-log runs
+  {PROG} train --env {MOUNTAIN_CAR} --hp use_sde=true      # plain defaults, gSDE exploration
   {PROG} train --env CartPole-v1 --timesteps 150000 --hp learning_rate=3e-3
   {PROG} train --algo sac --actions continuous --shaping none --timesteps 50000
 """
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser, episodes: int) -> None:
-    parser.add_argument("--model", required=True, help="saved model P or P.zip (P.json, P_vecnormalize.pkl beside it)")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="saved model P or P.zip (P.json, P_vecnormalize.pkl beside it; saved from Python: add --env)",
+    )
+    parser.add_argument("--env", default=None, help="env id: required for a model saved from Python (the run's env)")
+    parser.add_argument("--vecnormalize", default=None, help="VecNormalize statistics of a model saved from Python")
+    parser.add_argument("--algo", choices=list(run_config.ALGOS), default=None, help="algorithm of a model saved from Python")
     parser.add_argument("--episodes", type=positive_int, default=episodes, help=f"number of episodes ({episodes})")
     parser.add_argument("--seed", type=int, default=run.DEFAULT_EVAL_SEED, help="seed of the evaluation env (0)")
     parser.add_argument("--stochastic", action="store_true", help="sample actions instead of the deterministic policy")
@@ -76,8 +94,13 @@ def _add_model_arguments(parser: argparse.ArgumentParser, episodes: int) -> None
 
 def _add_train_arguments(tr: argparse.ArgumentParser) -> None:
     # Defaults are written in the help text itself (no ArgumentDefaultsHelpFormatter: it would print them twice)
-    tr.add_argument("--preset", choices=sorted(PRESETS), default=None, help=f"recipe to start from ({DEFAULT_PRESET})")
-    tr.add_argument("--env", default=None, help="Gymnasium env id (the preset's env)")
+    tr.add_argument(
+        "--preset",
+        choices=[*sorted(PRESETS), NO_PRESET],
+        default=None,
+        help=f"recipe to start from ({DEFAULT_PRESET} without --env; {NO_PRESET}: the algorithm's defaults)",
+    )
+    tr.add_argument("--env", default=None, help="Gymnasium env id (the preset's env); alone: the env's plain setup")
     tr.add_argument("--algo", choices=list(run_config.ALGOS), default="reinforce", help="algorithm (reinforce)")
     tr.add_argument("--timesteps", type=positive_int, default=None, help="training budget in env steps (the preset's)")
     tr.add_argument("--seed", type=int, default=0, help="seed of the algorithm and the training envs (0)")
@@ -94,11 +117,14 @@ def _add_train_arguments(tr: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="algorithm hyperparameter (repeatable), value read as a Python literal, e.g. --hp learning_rate=3e-3 "
-        "--hp baseline=value --hp \"policy_kwargs=dict(net_arch=[64, 64], activation_fn='Tanh')\"",
+        help="algorithm hyperparameter (repeatable), e.g. --hp learning_rate=3e-3 --hp use_sde=false "
+        '--hp "policy_kwargs=dict(net_arch=[64, 64], activation_fn=nn.ReLU)" (see below)',
     )
     tr.add_argument("--tensorboard-log", default=None, help="TensorBoard folder (true and shaped returns, losses)")
-    tr.add_argument("--save-path", default=None, help="save to P.zip, P.json, P_vecnormalize.pkl (models/<run name>)")
+    tr.add_argument(
+        "--save-path", default=None, help="save to P.zip, P.json, P_vecnormalize.pkl (models/<run name>, numbered)"
+    )
+    tr.add_argument("--force", action="store_true", help="overwrite the files of an existing --save-path")
     tr.add_argument("--no-save", action="store_true", help="do not save the model")
     tr.add_argument("--eval-episodes", type=non_negative_int, default=100, help="episodes of the final evaluation (100)")
     tr.add_argument("--eval-seed", type=int, default=run.DEFAULT_EVAL_SEED, help="seed of the evaluation env (0)")
@@ -129,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_arguments(tr)
     ev = sub.add_parser("evaluate", help="mean true reward of a saved model", formatter_class=raw)
     _add_model_arguments(ev, episodes=100)
-    ev.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    ev.add_argument("--json", action="store_true", help="print only one JSON object on stdout (the summary on stderr)")
     en = sub.add_parser("enjoy", help="play episodes with a saved model", formatter_class=raw)
     _add_model_arguments(en, episodes=3)
     en.add_argument("--render", choices=("none", "human"), default="none", help="human opens a window (none)")
@@ -172,18 +198,16 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
     config = run_config.make_config(
         env_id=args.env, algo=args.algo, hyperparams=dict(args.hp), **{key: getattr(args, key) for key in keys}
     )
-    save_path = (
-        None if args.no_save else args.save_path or f"models/{config.algo}_{config.preset or config.env_id}_seed{config.seed}"
-    )
+    save_path = None
+    if not args.no_save:
+        default = f"models/{config.algo}_{config.preset or config.env_id}_seed{config.seed}"
+        save_path = saved.choose_save_path(args.save_path, default, force=args.force)
     if args.num_threads > 0:
         import torch as th
 
         th.set_num_threads(args.num_threads)
-    setup = config.env_setup
-    print(
-        f"Training {config.algo} on {config.env_id} (preset {config.preset}, {setup.actions} actions, "
-        f"shaping {setup.shaping}) for {config.timesteps} steps, seed {config.seed}"
-    )
+    for line in run_config.describe_run(config):
+        print(line)
     result = run.train(
         config,
         save_path=save_path,
@@ -201,14 +225,17 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"Interrupted after {result.num_timesteps} steps", file=sys.stderr)
     name = config.algo_class.__name__
     print(f"Trained {name} on {config.env_id} for {result.num_timesteps} steps in {result.train_time:.1f} s")
-    if result.saved is not None:
-        print(
-            f"Saved {run.RunPaths(result.saved).model}"
-            + (" (interrupted: the earlier model is kept)" if result.interrupted else "")
-        )
+    if result.saved is not None and save_path is not None:
+        note = ""
+        if result.interrupted:
+            earlier = run.RunPaths.of(save_path).model
+            note = f" (interrupted: the earlier model {earlier} is kept)" if earlier.is_file() else " (interrupted)"
+        print(f"Saved {run.RunPaths(result.saved).model}{note}")
+    if result.evaluation_interrupted:
+        print("Final evaluation interrupted (the model was saved before it)", file=sys.stderr)
     if result.evaluation is not None:
         print(f"Evaluation: {result.evaluation.summary()}")
-    return 130 if result.interrupted else 0
+    return 130 if result.interrupted or result.evaluation_interrupted else 0
 
 
 def _dispatch(args: argparse.Namespace, extra: list[str], argv: list[str]) -> int:
@@ -216,23 +243,27 @@ def _dispatch(args: argparse.Namespace, extra: list[str], argv: list[str]) -> in
         return _benchmark(extra)
     if args.command == "train":
         return _train(args, argv)
+    loaded = saved.load_run(args.model, env_id=args.env, vecnormalize_path=args.vecnormalize, algo=args.algo)
     deterministic = not args.stochastic
     if args.command == "evaluate":
-        result = run.evaluate(args.model, n_episodes=args.episodes, seed=args.seed, deterministic=deterministic)
-        print(result.summary())
+        result = run.evaluate(loaded, n_episodes=args.episodes, seed=args.seed, deterministic=deterministic)
         if args.json:
+            # stdout carries the JSON alone, so that `... --json | jq` works; the human summary goes to stderr
+            print(result.summary(), file=sys.stderr)
             print(result.to_json())
+        else:
+            print(result.summary())
     elif args.command == "enjoy":
         render_mode = None if args.render == "none" else args.render
         returns = []
-        for episode_return, length in media.play(args.model, args.episodes, args.seed, render_mode, deterministic):
+        for episode_return, length in media.play(loaded, args.episodes, args.seed, render_mode, deterministic):
             returns.append(episode_return)
             print(f"Episode {len(returns)}: true return {episode_return:.2f}, length {length}")
         print(f"Mean true return over {len(returns)} episodes: {np.mean(returns):.2f} +/- {np.std(returns):.2f}")
     else:
         keys = ("seed", "frame_skip", "fps", "scale", "snapshot", "snapshot_index", "max_frames")
         video = media.record(
-            args.model,
+            loaded,
             args.output,
             n_episodes=args.episodes,
             deterministic=deterministic,
@@ -260,7 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _dispatch(args, extra, argv)
     except (ValueError, TypeError) as error:
-        print(f"{PROG} {args.command}: error: {error}", file=sys.stderr)
+        message = str(error)
+        # SB3 starts some messages with "Error: "; one "error:" on the line is enough
+        message = message.removeprefix("Error: ")
+        print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
         return 1 if isinstance(error, run.RunFilesError) else 2
     except KeyboardInterrupt:
         return 130

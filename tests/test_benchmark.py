@@ -233,6 +233,7 @@ def test_zoo_table_matches_installed_rl_zoo3() -> None:
     if spec is None or spec.origin is None:
         pytest.skip('needs rl_zoo3: pip install "sb3-reinforce[zoo]"')
     import yaml
+
     folder = Path(spec.origin).parent / "hyperparams"
     for (algo, env_id), ours in ZOO_HYPERPARAMS.items():
         theirs = yaml.safe_load((folder / f"{algo}.yml").read_text())[env_id]

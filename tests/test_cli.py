@@ -17,6 +17,8 @@ from sb3_reinforce import cli
 from sb3_reinforce.common.callbacks import ShapedReturnLogger
 from sb3_reinforce.experiments import config as run_config
 from sb3_reinforce.experiments import run
+from sb3_reinforce.experiments.envs import EnvSetup
+from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
 from sb3_reinforce.experiments.presets import PRESETS
 
 CLI = [sys.executable, "-m", "sb3_reinforce"]
@@ -61,7 +63,8 @@ def test_train_saves_model_config_and_normalization(model_path: Path) -> None:
 
 def test_evaluate_json(model_path: Path) -> None:
     result = run_cli("evaluate", "--model", str(model_path), "--episodes", "1", "--json")
-    data = json.loads(result.stdout.strip().splitlines()[-1])
+    data = json.loads(result.stdout)  # stdout is the JSON alone: `evaluate --json | jq` works
+    assert "true reward" in result.stderr  # the human summary
     assert set(data) == {"mean_reward", "std_reward", "n_episodes", "env_id"}
     assert data["n_episodes"] == 1 and data["env_id"] == "MountainCarContinuous-v0"
     assert isinstance(data["mean_reward"], float) and isinstance(data["std_reward"], float)
@@ -110,6 +113,7 @@ def test_record_mp4(model_path: Path, tmp_path: Path) -> None:
         ["--algo", "a2c", "--no-normalize-obs"],
         ["--algo", "sac", "--actions", "continuous", "--shaping", "none", "--hp", "learning_starts=1000"],
         ["--env", "CartPole-v1", "--hp", "policy_kwargs={'net_arch': [8], 'activation_fn': 'Tanh'}"],
+        ["--env", "CartPole-v1", "--hp", "policy_kwargs=dict(net_arch=[8], activation_fn=nn.ReLU, ortho_init=False)"],
         ["--preset", "notebook", "--hp", "n_episodes=1"],
     ],
 )
@@ -150,6 +154,34 @@ def test_make_config() -> None:
     assert run_config.RunConfig.from_dict(json.loads(json.dumps(notebook.to_dict()))) == notebook
 
 
+def test_presets_are_chosen_explicitly() -> None:
+    """``--env MountainCarContinuous-v0`` alone, or ``--preset none``, trains with plain defaults, not ``solved``."""
+    assert run_config.make_config().preset == "solved"  # neither --preset nor --env: the documented default
+    for config in (run_config.make_config(env_id=MOUNTAIN_CAR), run_config.make_config(preset="none")):
+        assert config.env_id == MOUNTAIN_CAR and config.preset is None and config.hyperparams == {}
+        assert config.env_setup == EnvSetup(MOUNTAIN_CAR)  # Box actions, its own reward and time limit
+        assert config.timesteps == run_config.DEFAULT_TIMESTEPS
+    assert run_config.make_config(preset="none", env_id="CartPole-v1").env_setup == EnvSetup("CartPole-v1")
+    assert run_config.make_config(preset="solved", env_id=MOUNTAIN_CAR).preset == "solved"
+    # What train prints before training: the recipe, the env as the agent sees it, the hyperparameters
+    plain = run_config.describe_run(run_config.make_config(env_id=MOUNTAIN_CAR))
+    assert plain == [
+        f"Training reinforce on {MOUNTAIN_CAR} for 100000 steps, seed 0 (no preset: Reinforce's defaults)",
+        "Env: Box(-1.0, 1.0, (1,), float32) actions, the env's own reward, its own time limit",
+        "Hyperparameters: Reinforce's defaults",
+    ]
+    solved = run_config.describe_run(run_config.make_config(hyperparams={"use_sde": False}))
+    assert solved[0].endswith("(preset solved; --preset none for Reinforce's defaults)")
+    assert solved[1].startswith("Env: Bernoulli actions (MultiBinary(1): bit 0 plays -1, bit 1 plays 1)")
+    assert solved[2].startswith("Hyperparameters: learning_rate=lin_0.01, n_episodes=5,") and "use_sde=false" in solved[2]
+
+
+def test_action_space_is_described_as_it_is() -> None:
+    """Issue 18: Acrobot-v1's Discrete actions are not called "continuous"."""
+    [_, env_line, _] = run_config.describe_run(run_config.make_config(env_id="Acrobot-v1"))
+    assert env_line == "Env: Discrete(3) actions, the env's own reward, its own time limit"
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [
@@ -157,18 +189,37 @@ def test_make_config() -> None:
         ("n_episodes=5", ("n_episodes", 5)),
         ("normalize_returns=False", ("normalize_returns", False)),
         ("baseline=value", ("baseline", "value")),
+        ("baseline=none", ("baseline", "none")),  # a string: YAML's null is `null` or `~`
         ("policy_kwargs={'net_arch': [64, 64]}", ("policy_kwargs", {"net_arch": [64, 64]})),
         ("policy_kwargs=notebook", ("policy_kwargs", "notebook")),
-        # The RL Zoo's notation, as the benchmark's --hyperparams reads it: one parser for both
+        # The RL Zoo's notation, as the benchmark's --hyperparams reads it: one parser for both; classes by name
         (
             "policy_kwargs=dict(net_arch=[8], activation_fn='Tanh')",
-            ("policy_kwargs", {"net_arch": [8], "activation_fn": "Tanh"}),
+            ("policy_kwargs", {"net_arch": [8], "activation_fn": "nn.Tanh"}),
+        ),
+        (
+            "policy_kwargs=dict(net_arch=[64, 64], activation_fn=nn.ReLU, ortho_init=False)",
+            ("policy_kwargs", {"net_arch": [64, 64], "activation_fn": "nn.ReLU", "ortho_init": False}),
         ),
         ("learning_rate=lin_0.001", ("learning_rate", "lin_0.001")),
+        # Booleans as the RL Zoo's YAML (1.1) reads them
+        *[(f"use_sde={word}", ("use_sde", True)) for word in ("true", "True", "TRUE", "yes", "Yes", "on", "ON")],
+        *[(f"use_sde={word}", ("use_sde", False)) for word in ("false", "False", "FALSE", "no", "No", "off", "OFF")],
+        ("batch_size=null", ("batch_size", None)),
     ],
 )
 def test_parse_hyperparameter(text: str, expected: tuple[str, Any]) -> None:
     assert run_config.parse_hyperparameter(text) == expected
+
+
+def test_hp_false_trains_without_gsde(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--hp use_sde=false`` on the gSDE preset trains without gSDE, and the run's JSON stores a JSON false."""
+    path = tmp_path / "no_gsde"
+    argv = ["train", "--preset", "solved-gsde", "--hp", "use_sde=false", "--hp", "n_episodes=1", "--timesteps", "10"]
+    assert cli.main([*argv, "--eval-episodes", "0", "--no-progress-bar", "--save-path", str(path)]) == 0
+    assert "use_sde=false" in capsys.readouterr().out
+    assert json.loads(path.with_suffix(".json").read_text())["hyperparams"]["use_sde"] is False
+    assert run.load_run(path).model.use_sde is False
 
 
 BAD_TRAIN_ARGS = {
@@ -176,13 +227,25 @@ BAD_TRAIN_ARGS = {
     "preset": (["--preset", "nope"], "invalid choice"),
     "algo": (["--algo", "dqn"], "invalid choice"),
     "hp_name": (["--hp", "n_epsiodes=3"], "unknown hyperparameter 'n_epsiodes'"),
+    "hp_policy_argument": (
+        ["--hp", "optimizer_class='RMSprop'"],
+        """unknown hyperparameter 'optimizer_class' for Reinforce (optimizer_class is an argument of the policy: """
+        """--hp "policy_kwargs=dict(optimizer_class=...)")""",
+    ),
     "hp_reserved": (["--hp", "seed=3"], "--seed"),
     "hp_format": (["--hp", "n_episodes"], "key=value"),
     "hp_value": (["--hp", "n_episodes=-1"], "n_episodes must be >= 1"),
     "hp_gamma": (["--hp", "gamma=abc"], "hyperparameter gamma must be a number, got 'abc'"),
     "hp_policy_kwargs": (["--hp", "policy_kwargs=[8]"], "policy_kwargs must be a dict"),
+    "hp_policy_kwargs_part": (
+        ["--hp", "policy_kwargs=dict(net_arch=[8], activation_fn=nn.Relu)"],
+        "activation_fn=nn.Relu: torch.nn has no class 'Relu' (did you mean 'ReLU'?)",
+    ),
+    "hp_bool": (["--hp", "use_sde=maybe"], "hyperparameter use_sde must be a boolean (true or false), got 'maybe'"),
+    "hp_bool_number": (["--hp", "normalize_returns=1"], "hyperparameter normalize_returns must be a boolean"),
+    "env_typo": (["--env", "CartPol-v1"], "error: unknown env 'CartPol-v1'; did you mean 'CartPole-v1'?"),
     "sac_bernoulli": (["--algo", "sac"], "--actions continuous"),
-    "preset_other_env": (["--preset", "notebook", "--env", "CartPole-v1"], "drop --preset"),
+    "preset_other_env": (["--preset", "notebook", "--env", "CartPole-v1"], "--preset none"),
     "bernoulli_discrete": (["--env", "CartPole-v1", "--actions", "bernoulli"], "requires a Box action space"),
     "sac_discrete": (["--algo", "sac", "--env", "CartPole-v1"], "only supports"),
 }
@@ -208,7 +271,7 @@ def test_console_script_bad_input() -> None:
     command = [str(script)] if script.exists() else CLI
     result = subprocess.run([*command, "train", "--env", "NoSuchEnv-v0"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert result.stderr.strip() == "sb3-reinforce train: error: Unknown env id 'NoSuchEnv-v0': not registered in Gymnasium"
+    assert result.stderr.strip() == "sb3-reinforce train: error: unknown env 'NoSuchEnv-v0': not registered in Gymnasium"
 
 
 def test_bad_model_files(model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -268,7 +331,7 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
         assert flag in out
     assert "plain setup" in out  # how --env interacts with the presets
     # Each default is written once (argparse's ArgumentDefaultsHelpFormatter used to add a second one)
-    assert "(default:" not in out and "(solved)" in out
+    assert "(default:" not in out and "(solved without --env; none:" in out
 
     with pytest.raises(SystemExit) as error:
         cli.main(["benchmark", "--help"])

@@ -57,3 +57,11 @@ def test_sample_efficiency_with_overrides() -> None:
     assert lines[0] == f"solved with {overrides}: threshold 90, evaluations every 200 steps"
     assert lines[1].startswith("seed 0: first >= 90 at ") and "(2 episodes), " in lines[1]
     assert lines[-1].startswith("solved: stays >= 90 in ")
+
+
+def test_saved_models(tmp_path: Path) -> None:
+    out = run_example("saved_models.py", "--timesteps", "300", "--episodes", "2", "--out-dir", str(tmp_path))
+    [mountain_car] = [line for line in out.splitlines() if line.startswith("MountainCar, true reward")]
+    from_python, from_cli = (float(part.split()[0]) for part in mountain_car.split(": ")[1].split(", "))
+    assert from_python == from_cli  # one call in Python scores as the command line does
+    assert "--env CartPole-v1" in out and "CartPole saved from Python, evaluated by the command line:" in out

@@ -6,6 +6,7 @@ import configparser
 import doctest
 import glob
 import importlib.metadata
+import inspect
 import re
 from pathlib import Path
 from types import ModuleType
@@ -13,17 +14,23 @@ from typing import Any
 
 import pytest
 import torch as th
+from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import sb3_reinforce
+from sb3_reinforce import Reinforce
 from sb3_reinforce.benchmark import plan, report
-from sb3_reinforce.experiments import config, mountain_car, run
+from sb3_reinforce.experiments import config, envs, hyperparameters, mountain_car, policy_kwargs, run
 from sb3_reinforce.experiments.config import LinearSchedule, RunConfig, build_kwargs, check_hyperparameters, make_config
+from sb3_reinforce.experiments.policy_kwargs import format_policy_kwargs, parse_policy_kwargs, policy_kwargs_to_json
 from sb3_reinforce.experiments.presets import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("module", [config, mountain_car, plan, report], ids=lambda module: module.__name__)
+@pytest.mark.parametrize(
+    "module", [config, envs, hyperparameters, mountain_car, policy_kwargs, plan, report], ids=lambda module: module.__name__
+)
 def test_doctests(module: ModuleType) -> None:
     assert doctest.testmod(module).failed == 0
 
@@ -117,10 +124,28 @@ def test_build_kwargs() -> None:
     hyperparams = {"policy_kwargs": {"net_arch": [8]}}
     build_kwargs(hyperparams)["policy_kwargs"]["extra"] = 1
     assert hyperparams == {"policy_kwargs": {"net_arch": [8]}}  # the config is not changed by what SB3 adds
-    with pytest.raises(ValueError, match="unknown activation_fn 'Sigmoidal'"):
+    with pytest.raises(ValueError, match=re.escape("activation_fn='Sigmoidal': torch.nn has no class 'Sigmoidal'")):
         build_kwargs({"policy_kwargs": {"activation_fn": "Sigmoidal"}})
-    with pytest.raises(ValueError, match="policy_kwargs must be a dict or 'notebook', got 'big'"):
+    with pytest.raises(
+        ValueError, match=re.escape("policy_kwargs must be a dict (dict(...) or {...}) or 'notebook', got 'big'")
+    ):
         build_kwargs({"policy_kwargs": "big"})
+    # The RL Zoo's notation, as a run config saved by hand may hold it
+    zoo = build_kwargs({"policy_kwargs": "dict(activation_fn=nn.ReLU, optimizer_class=th.optim.RMSprop)"})
+    assert zoo["policy_kwargs"] == {"activation_fn": th.nn.ReLU, "optimizer_class": th.optim.RMSprop}
+
+
+@pytest.mark.parametrize("value", ["false", "no", 0, 1, None])
+def test_boolean_hyperparameters_must_be_booleans(value: Any) -> None:
+    """A string such as "false" would count as true: every boolean hyperparameter is checked (a TypeError naming it)."""
+    for name in ("use_sde", "normalize_returns", "reward_to_go", "bootstrap_truncated"):
+        with pytest.raises(
+            TypeError, match=f"hyperparameter {name} must be a boolean \\(true or false\\), got {re.escape(repr(value))}"
+        ):
+            make_config(hyperparams={name: value})
+    check_hyperparameters("ppo", {"normalize_advantage": False})
+    with pytest.raises(TypeError, match="hyperparameter normalize_advantage must be a boolean"):
+        check_hyperparameters("ppo", {"normalize_advantage": "false"})
 
 
 def test_make_config_errors() -> None:
@@ -166,3 +191,124 @@ def test_sb3_floor_is_what_the_code_needs() -> None:
 
     assert "rollout_buffer_class" in OnPolicyAlgorithm.__init__.__code__.co_varnames
     assert tuple(map(int, importlib.metadata.version("stable_baselines3").split(".")[:2])) >= (2, 4)
+
+
+# -- policy_kwargs: the package's one parser --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "dict(net_arch=[64, 64], activation_fn=nn.ReLU, ortho_init=False)",
+            {"net_arch": [64, 64], "activation_fn": th.nn.ReLU, "ortho_init": False},
+        ),
+        ("dict(activation_fn=nn.Tanh)", {"activation_fn": th.nn.Tanh}),
+        ("dict(activation_fn=th.nn.ELU)", {"activation_fn": th.nn.ELU}),
+        ("dict(activation_fn='tanh')", {"activation_fn": th.nn.Tanh}),
+        ("dict(optimizer_class=th.optim.RMSprop)", {"optimizer_class": th.optim.RMSprop}),
+        ("dict(optimizer_class=torch.optim.SGD)", {"optimizer_class": th.optim.SGD}),
+        ("dict(optimizer_class='RMSprop')", {"optimizer_class": th.optim.RMSprop}),
+        ("dict(optimizer_class='th.optim.Adam')", {"optimizer_class": th.optim.Adam}),
+        (
+            "dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5))",
+            {"optimizer_class": RMSpropTFLike, "optimizer_kwargs": {"eps": 1e-5}},
+        ),
+        (
+            "dict(log_std_init=-2, net_arch=dict(pi=[256, 256], vf=[256, 256]), use_expln=True)",
+            {"log_std_init": -2, "net_arch": {"pi": [256, 256], "vf": [256, 256]}, "use_expln": True},
+        ),
+        ("{'net_arch': [8], 'activation_fn': 'Tanh'}", {"net_arch": [8], "activation_fn": th.nn.Tanh}),
+        ('{"net_arch": [8], "ortho_init": false, "features_extractor_kwargs": null}', None),
+        ("notebook", dict(net_arch=dict(pi=[10], vf=[10]), activation_fn=th.nn.ELU)),
+    ],
+)
+def test_parse_policy_kwargs(text: str, expected: dict[str, Any] | None) -> None:
+    parsed = parse_policy_kwargs(text)
+    if expected is None:  # JSON's spellings read back
+        expected = {"net_arch": [8], "ortho_init": False, "features_extractor_kwargs": None}
+    assert parsed == expected
+    # Saved as JSON, written in the zoo's notation: both read back to the same classes
+    assert parse_policy_kwargs(policy_kwargs_to_json(parsed)) == parsed
+    assert parse_policy_kwargs(format_policy_kwargs(parsed)) == parsed
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("dict(activation_fn=nn.Relu)", "activation_fn=nn.Relu: torch.nn has no class 'Relu' (did you mean 'ReLU'?)"),
+        ("dict(optimizer_class='RMSProp2')", "optimizer_class='RMSProp2': torch.optim has no class 'RMSProp2'"),
+        ("dict(activation_fn=os.system)", "activation_fn=os.system: unknown name 'os.system'"),
+        ("dict(net_arch=__import__('os'))", "net_arch=__import__('os'): cannot read"),
+        ("dict(net_arch=[64, 64)", "not a Python expression"),
+        ("[64, 64]", "policy_kwargs must be a dict"),
+        ("dict(net_arch=[64], **extra)", "** is not supported"),
+        (
+            {"activation_fn": "Sigmoidal"},
+            "activation_fn='Sigmoidal': torch.nn has no class 'Sigmoidal' (did you mean 'Sigmoid'?)",
+        ),
+        ({"optimizer_class": "nn.ReLU"}, "optimizer_class='nn.ReLU': 'nn.ReLU' is not a torch.optim.optimizer.Optimizer"),
+    ],
+)
+def test_policy_kwargs_errors_name_the_part(value: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_policy_kwargs(value)
+
+
+def test_policy_kwargs_reach_the_policy() -> None:
+    text = (
+        "dict(net_arch=[8], activation_fn=nn.ReLU, ortho_init=False, optimizer_class='RMSprop', "
+        "optimizer_kwargs=dict(eps=1e-5))"
+    )
+    model = Reinforce("MlpPolicy", "CartPole-v1", **build_kwargs({"policy_kwargs": text}))
+    assert model.policy.activation_fn is th.nn.ReLU and not model.policy.ortho_init
+    assert isinstance(model.policy.optimizer, th.optim.RMSprop) and model.policy.optimizer.defaults["eps"] == 1e-5
+
+
+def _zoo_policy_kwargs() -> list[str]:
+    """Every policy_kwargs string of the RL Zoo's hyperparameter files, and of the one shipped with the plugin."""
+    import importlib.util
+
+    yaml = pytest.importorskip("yaml")
+    folders = [ROOT / "sb3_reinforce" / "zoo" / "hyperparams"]
+    spec = importlib.util.find_spec("rl_zoo3")  # its files only: rl_zoo3 itself is not imported
+    if spec is not None and spec.origin is not None:
+        folders.append(Path(spec.origin).parent / "hyperparams")
+    texts = set()
+    for folder in folders:
+        for file in sorted(folder.glob("*.yml")):
+            for entry in (yaml.safe_load(file.read_text()) or {}).values():
+                if isinstance(entry, dict) and isinstance(entry.get("policy_kwargs"), str):
+                    texts.add(entry["policy_kwargs"])
+    return sorted(texts)
+
+
+def test_every_zoo_policy_kwargs_is_read_as_the_zoo_reads_it() -> None:
+    """The zoo ``eval``s these strings with its module's names in scope; the one parser reads them the same."""
+    from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
+
+    texts = _zoo_policy_kwargs()
+    assert texts
+    for text in texts:
+        expected = eval(text, {"__builtins__": {}, "dict": dict, "nn": th.nn, "th": th, "RMSpropTFLike": RMSpropTFLike})
+        assert parse_policy_kwargs(text) == expected, text
+
+
+# -- Docs that must agree with the code -------------------------------------------------------------------------------
+
+
+def test_docs_give_the_sde_sample_freq_default() -> None:
+    """The parameter tables (docs/reinforce.md, the README) and Reinforce agree on ``sde_sample_freq`` (-1: per episode)."""
+    default = inspect.signature(Reinforce.__init__).parameters["sde_sample_freq"].default
+    assert default == -1
+    rows = {}
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for row in re.findall(r"^\| `sde_sample_freq` \| ([^|]+) \|", page.read_text(), re.MULTILINE):
+            rows[f"{page.name}: {row.strip()}"] = int(row.strip())
+    assert any(name.startswith("reinforce.md") for name in rows)  # the algorithm page documents it
+    assert all(value == default for value in rows.values()), rows
+
+
+def test_changelog_matches_the_package_version() -> None:
+    versions = re.findall(r"^## (\d+\.\d+\.\d+)", (ROOT / "docs" / "changelog.md").read_text(), re.MULTILINE)
+    assert versions and versions[0] == sb3_reinforce.__version__

@@ -1,33 +1,33 @@
 """
-The one run configuration (:class:`RunConfig`) and the one way to turn its JSON-friendly hyperparameters into
-constructor arguments (:func:`build_kwargs`), shared by the command line, the benchmark and the examples.
+The one run configuration (:class:`RunConfig`), built from a preset and overrides by :func:`make_config`, and
+described in words for the command line (:func:`describe_run`).
 
-Hyperparameters stay JSON-friendly in a config (it is saved beside the model) and become Python objects only when the
-model is built:
-
-* ``policy_kwargs="notebook"``: the notebook's policy (:func:`~sb3_reinforce.experiments.mountain_car.notebook_policy_kwargs`);
-* ``policy_kwargs={"activation_fn": "Tanh", ...}``: a ``torch.nn`` module name;
-* ``"lin_<x>"``: a linear schedule from ``x`` to 0 (the RL Zoo's notation).
+Its hyperparameters are JSON-friendly (it is saved beside the model): :mod:`sb3_reinforce.experiments.hyperparameters`
+reads, checks and builds them. The names it defined before are still importable from here.
 """
 
 from __future__ import annotations
 
-import ast
 import copy
 import dataclasses
-import inspect
+import json
 import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch as th
-from stable_baselines3 import A2C, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-from sb3_reinforce.experiments.envs import EnvSetup
-from sb3_reinforce.experiments.mountain_car import notebook_policy_kwargs
-from sb3_reinforce.experiments.presets import DEFAULT_PRESET, PRESETS, Preset
-from sb3_reinforce.reinforce import Reinforce
+from sb3_reinforce.experiments.envs import EnvSetup, describe_env_setup
+from sb3_reinforce.experiments.hyperparameters import (
+    ALGOS,
+    LinearSchedule,
+    build_kwargs,
+    check_hyperparameters,
+    constructor_defaults,
+    parse_hyperparameter,
+    parse_value,
+)
+from sb3_reinforce.experiments.presets import DEFAULT_PRESET, NO_PRESET, PRESETS, Preset
 
 __all__ = [
     "ALGOS",
@@ -36,39 +36,14 @@ __all__ = [
     "RunConfig",
     "build_kwargs",
     "check_hyperparameters",
+    "describe_run",
     "make_config",
     "parse_hyperparameter",
     "parse_value",
 ]
 
-#: Algorithms a run can use: REINFORCE and, for comparison, SB3's PPO, SAC and A2C (the benchmark's table order).
-ALGOS: dict[str, type[BaseAlgorithm]] = {"reinforce": Reinforce, "ppo": PPO, "sac": SAC, "a2c": A2C}
 #: Budget of a run on an env that has no preset.
 DEFAULT_TIMESTEPS = 100_000
-
-# Constructor arguments that a run sets itself (the value: the RunConfig field or train() argument that sets it)
-_NOT_HYPERPARAMETERS = {"seed": "seed", "tensorboard_log": "tensorboard_log", "verbose": "verbose", "device": "device"}
-_SET_BY_THE_RUN = {"self", "policy", "env", "_init_setup_model", *_NOT_HYPERPARAMETERS}
-
-
-class LinearSchedule:
-    """
-    Linear decay from ``initial_value`` (start of training) to 0 (end), rl-baselines3-zoo's ``lin_<x>``.
-
-    >>> LinearSchedule(0.001)(0.5)
-    0.0005
-
-    :param initial_value: The value at the start of training
-    """
-
-    def __init__(self, initial_value: float) -> None:
-        self.initial_value = float(initial_value)
-
-    def __call__(self, progress_remaining: float) -> float:
-        return progress_remaining * self.initial_value
-
-    def __repr__(self) -> str:
-        return f"LinearSchedule({self.initial_value})"
 
 
 @dataclass
@@ -112,7 +87,7 @@ class RunConfig:
     @property
     def gamma(self) -> float:
         """Discount factor of the run: the ``gamma`` hyperparameter, or the algorithm's default."""
-        gamma = self.hyperparams.get("gamma", _constructor_defaults(self.algo)["gamma"])
+        gamma = self.hyperparams.get("gamma", constructor_defaults(self.algo)["gamma"])
         if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
             raise ValueError(f"hyperparameter gamma must be a number, got {gamma!r}")
         return float(gamma)
@@ -147,119 +122,6 @@ class RunConfig:
         )
 
 
-# -- Hyperparameter values -------------------------------------------------------------------------------------------
-
-
-class _DictCallsToLiterals(ast.NodeTransformer):
-    """``dict(a=1)`` -> ``{"a": 1}``, so that :func:`ast.literal_eval` reads the RL Zoo's ``policy_kwargs`` notation."""
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
-            if all(keyword.arg is not None for keyword in node.keywords):
-                keys: list[ast.expr | None] = [ast.Constant(keyword.arg) for keyword in node.keywords]
-                return ast.Dict(keys=keys, values=[keyword.value for keyword in node.keywords])
-        return node
-
-
-def parse_value(text: str) -> Any:
-    """
-    Read a hyperparameter value: a Python literal (numbers, booleans, None, lists, dicts, ``dict(key=value)``),
-    else the string itself (``baseline=value``, ``lin_0.001``).
-
-    >>> parse_value("dict(net_arch=[8], activation_fn='Tanh')")
-    {'net_arch': [8], 'activation_fn': 'Tanh'}
-    >>> parse_value("3e-3"), parse_value("value"), parse_value("lin_0.001")
-    (0.003, 'value', 'lin_0.001')
-    """
-    text = text.strip()
-    try:
-        tree = _DictCallsToLiterals().visit(ast.parse(text, mode="eval"))
-        return ast.literal_eval(ast.fix_missing_locations(tree))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return text
-
-
-def parse_hyperparameter(text: str) -> tuple[str, Any]:
-    """
-    Parse ``key=value`` (value read by :func:`parse_value`).
-
-    :param text: ``key=value``
-    :return: ``(key, value)``
-    :raise ValueError: If ``text`` is not ``key=value`` with an identifier as key
-    """
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key.isidentifier():
-        raise ValueError(f"expected key=value, got {text!r}")
-    return key, parse_value(raw)
-
-
-def _constructor_defaults(algo: str) -> dict[str, Any]:
-    parameters = inspect.signature(ALGOS[algo].__init__).parameters
-    return {name: param.default for name, param in parameters.items() if name not in _SET_BY_THE_RUN}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def check_hyperparameters(algo: str, hyperparams: dict[str, Any]) -> None:
-    """
-    Check the names (constructor arguments of the algorithm) and, where the default is a number, that the value is a
-    number or a ``lin_<x>`` schedule; the algorithm checks the rest when it is built.
-
-    :raise ValueError: Naming the first bad hyperparameter
-    """
-    defaults = _constructor_defaults(algo)
-    for name, value in hyperparams.items():
-        if name in _NOT_HYPERPARAMETERS:
-            flag = "--" + _NOT_HYPERPARAMETERS[name].replace("_", "-")
-            raise ValueError(f"{name!r} is not a hyperparameter: it is set by the run ({flag} on the command line)")
-        if name not in defaults:
-            raise ValueError(f"unknown hyperparameter {name!r} for {ALGOS[algo].__name__}; valid names: {', '.join(defaults)}")
-        if _is_number(defaults[name]) and not _is_number(value) and not _is_schedule(value):
-            raise ValueError(f"hyperparameter {name} must be a number, got {value!r}")
-
-
-def _is_schedule(value: Any) -> bool:
-    if not (isinstance(value, str) and value.startswith("lin_")):
-        return False
-    return _is_number(parse_value(value[len("lin_") :]))
-
-
-def _activation(name: str) -> type[th.nn.Module]:
-    """``"ELU"``, ``"nn.ELU"``, ``"th.nn.ELU"`` or ``"elu"`` -> ``torch.nn.ELU``."""
-    short = name.rsplit(".", 1)[-1]
-    for candidate in dir(th.nn):
-        if candidate.lower() == short.lower():
-            obj = getattr(th.nn, candidate)
-            if isinstance(obj, type) and issubclass(obj, th.nn.Module):
-                return obj
-    raise ValueError(f"unknown activation_fn {name!r}: expected a torch.nn module name such as 'Tanh' or 'ELU'")
-
-
-def build_kwargs(hyperparams: dict[str, Any]) -> dict[str, Any]:
-    """
-    Turn JSON-friendly hyperparameters into constructor arguments (policy kwargs, activations, ``lin_<x>`` schedules).
-
-    :raise ValueError: Naming a value that cannot be turned into an argument
-    """
-    # A deep copy: SB3 adds entries (classes) to the policy_kwargs it is given
-    kwargs = copy.deepcopy(hyperparams)
-    for key, value in kwargs.items():
-        if _is_schedule(value):
-            kwargs[key] = LinearSchedule(float(value[len("lin_") :]))
-    policy_kwargs = kwargs.get("policy_kwargs")
-    if policy_kwargs == "notebook":
-        kwargs["policy_kwargs"] = notebook_policy_kwargs()
-    elif policy_kwargs is not None and not isinstance(policy_kwargs, dict):
-        raise ValueError(f"hyperparameter policy_kwargs must be a dict or 'notebook', got {policy_kwargs!r}")
-    elif isinstance(policy_kwargs, dict) and isinstance(policy_kwargs.get("activation_fn"), str):
-        kwargs["policy_kwargs"] = {**policy_kwargs, "activation_fn": _activation(policy_kwargs["activation_fn"])}
-    return kwargs
-
-
 # -- Runs from presets -----------------------------------------------------------------------------------------------
 
 
@@ -279,31 +141,39 @@ def make_config(
     """
     Build a run's configuration from a preset and overrides.
 
-    * No ``env_id``, or the preset's env: start from the preset (:data:`~sb3_reinforce.experiments.presets.DEFAULT_PRESET`
-      by default).
-    * Another ``env_id`` with no ``preset``: start from a plain setup for that env (its own action space, no shaping,
-      its own time limit, no normalization), the algorithm's default hyperparameters and :data:`DEFAULT_TIMESTEPS`.
-      A preset named together with another env is an error: presets are recipes for their own env.
-    * ``algo`` other than the preset's: the preset's env setup is kept, its hyperparameters are dropped, so the
-      algorithm runs with SB3's defaults.
-    * The remaining arguments override the result; ``hyperparams`` are merged into the preset's.
+    Which recipe a run starts from is explicit:
+
+    * ``preset`` names one of :data:`~sb3_reinforce.experiments.presets.PRESETS` (``env_id``, if given, must be its
+      env: presets are recipes for their own env);
+    * ``preset="none"`` (:data:`~sb3_reinforce.experiments.presets.NO_PRESET`), or an ``env_id`` with no ``preset``:
+      a plain setup for the env (its own action space and reward, its own time limit, no normalization), the
+      algorithm's default hyperparameters and :data:`DEFAULT_TIMESTEPS`, even for an env that has a preset;
+    * neither: :data:`~sb3_reinforce.experiments.presets.DEFAULT_PRESET`.
+
+    An ``algo`` other than the preset's keeps the preset's env setup and drops its hyperparameters, so the algorithm
+    runs with SB3's defaults. The remaining arguments override the result; ``hyperparams`` are merged into the
+    preset's.
 
     :raise ValueError: For an unknown preset, env, algorithm or hyperparameter, or a bad combination
+    :raise TypeError: For a boolean hyperparameter that is not a boolean
     """
     if algo not in ALGOS:
         raise ValueError(f"unknown algorithm {algo!r}: expected one of {', '.join(ALGOS)}")
-    if preset is not None and preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
-    base = PRESETS[preset or DEFAULT_PRESET]
-    preset_name: str | None = preset or DEFAULT_PRESET
-    if env_id is not None and env_id != base.setup.env_id:
-        if preset is not None:
-            raise ValueError(
-                f"preset {preset!r} is a recipe for {base.setup.env_id}, not {env_id}: "
-                f"drop --preset to train on {env_id} from the algorithm's defaults"
-            )
-        base = Preset(description=f"plain setup for {env_id}", setup=EnvSetup(env_id), timesteps=DEFAULT_TIMESTEPS)
+    if preset is not None and preset != NO_PRESET and preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join([*PRESETS, NO_PRESET])}")
+    preset_name: str | None
+    if preset == NO_PRESET or (preset is None and env_id is not None):
+        plain_env = env_id or PRESETS[DEFAULT_PRESET].setup.env_id
+        base = Preset(description=f"plain setup for {plain_env}", setup=EnvSetup(plain_env), timesteps=DEFAULT_TIMESTEPS)
         preset_name = None
+    else:
+        preset_name = preset or DEFAULT_PRESET
+        base = PRESETS[preset_name]
+        if env_id is not None and env_id != base.setup.env_id:
+            raise ValueError(
+                f"preset {preset_name!r} is a recipe for {base.setup.env_id}, not {env_id}: "
+                f"drop --preset (or use --preset {NO_PRESET}) to train on {env_id} from the algorithm's defaults"
+            )
 
     setup_changes: dict[str, Any] = {}
     if actions is not None:
@@ -334,3 +204,33 @@ def make_config(
         preset=preset_name,
         source=None if preset_name is None else f"preset {preset_name}",
     )
+
+
+def _format_value(value: Any) -> str:
+    # Strings as typed on the command line (lin_0.01, value), the rest as JSON (false, {"net_arch": [8]})
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def describe_run(config: RunConfig) -> list[str]:
+    """
+    What a run will do, in words: the recipe it starts from, the env as the agent sees it and the hyperparameters
+    (the command line prints these lines before training).
+
+    :param config: The run
+    :return: Three lines
+    """
+    name = config.algo_class.__name__
+    if config.preset is None:
+        recipe = f"no preset: {name}'s defaults"
+    else:
+        recipe = f"preset {config.preset}; --preset {NO_PRESET} for {name}'s defaults"
+    if config.hyperparams:
+        values = ", ".join(f"{key}={_format_value(value)}" for key, value in config.hyperparams.items())
+        hyperparams = f"{values} (the rest: {name}'s defaults)"
+    else:
+        hyperparams = f"{name}'s defaults"
+    return [
+        f"Training {config.algo} on {config.env_id} for {config.timesteps} steps, seed {config.seed} ({recipe})",
+        f"Env: {describe_env_setup(config.env_setup)}",
+        f"Hyperparameters: {hyperparams}",
+    ]

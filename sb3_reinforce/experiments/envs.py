@@ -9,19 +9,32 @@ How an env is presented to the agent (:class:`EnvSetup`), and the two envs built
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecNormalize
 
 from sb3_reinforce.experiments.mountain_car import energy_shaping, notebook_shaping
 from sb3_reinforce.wrappers import BernoulliToContinuous
 
-__all__ = ["ACTION_INTERFACES", "SHAPINGS", "EnvSetup", "load_normalization", "make_env", "make_eval_env", "make_train_env"]
+__all__ = [
+    "ACTION_INTERFACES",
+    "SHAPINGS",
+    "EnvSetup",
+    "check_env_id",
+    "describe_env_setup",
+    "load_normalization",
+    "make_env",
+    "make_eval_env",
+    "make_train_env",
+]
 
 ACTION_INTERFACES = ("continuous", "bernoulli")
 
@@ -36,6 +49,20 @@ SHAPINGS: dict[str, Callable[[gym.Env, float], gym.Env] | None] = {
     "seed": _notebook,  # the notebook's 0.1 * x**2, replacing the reward
     "energy": energy_shaping,  # potential-based, added to the reward
 }
+
+
+def check_env_id(env_id: str) -> None:
+    """
+    :raise ValueError: If ``env_id`` is not registered in Gymnasium, suggesting the closest registered id
+    """
+    if env_id in gym.registry:
+        return
+    # Compared without case: "cartpole-v1" is as likely a typo as "CartPol-v1"
+    by_lower = {registered.lower(): registered for registered in gym.registry}
+    close = difflib.get_close_matches(env_id.lower(), list(by_lower), n=1, cutoff=0.8)
+    if close:
+        raise ValueError(f"unknown env {env_id!r}; did you mean {by_lower[close[0]]!r}?")
+    raise ValueError(f"unknown env {env_id!r}: not registered in Gymnasium")
 
 
 @dataclass
@@ -70,8 +97,7 @@ class EnvSetup:
             raise ValueError(f"Unknown action interface {self.actions!r}: expected one of {', '.join(ACTION_INTERFACES)}")
         if self.shaping not in SHAPINGS:
             raise ValueError(f"Unknown shaping {self.shaping!r}: expected one of {', '.join(SHAPINGS)}")
-        if self.env_id not in gym.registry:
-            raise ValueError(f"Unknown env id {self.env_id!r}: not registered in Gymnasium")
+        check_env_id(self.env_id)
         if self.max_episode_steps is not None and self.max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be >= 1, got {self.max_episode_steps}")
 
@@ -156,3 +182,52 @@ def load_normalization(env: VecEnv, path: str) -> VecNormalize:
     normalized.training = False
     normalized.norm_reward = False
     return normalized
+
+
+def _bound(values: np.ndarray) -> str:
+    # One number when every dimension has the same bound
+    unique = np.unique(values)
+    return f"{unique[0]:g}" if unique.size == 1 else str(values.tolist())
+
+
+_SHAPING_WORDS = {
+    "none": "the env's own reward",
+    "seed": "the notebook's 0.1*x^2 reward (seed shaping)",
+    "energy": "the env's reward plus energy shaping",
+}
+
+
+def describe_env_setup(setup: EnvSetup) -> str:
+    """
+    The env as the agent sees it during training, in words: its action space (read from the env), reward, time limit
+    and normalization.
+
+    >>> describe_env_setup(EnvSetup("Acrobot-v1"))
+    "Discrete(3) actions, the env's own reward, its own time limit"
+    >>> describe_env_setup(EnvSetup("MountainCarContinuous-v0", actions="bernoulli", max_episode_steps=200))
+    "Bernoulli actions (MultiBinary(1): bit 0 plays -1, bit 1 plays 1), the env's own reward, 200-step training episodes"
+    """
+    try:
+        env = gym.make(setup.env_id)
+        action_space = env.action_space
+        env.close()
+    except Exception:  # an env that cannot be built here fails with a clear error when training builds it
+        action_space = None
+    if setup.actions == "bernoulli" and isinstance(action_space, spaces.Box):
+        low = np.broadcast_to(action_space.low if setup.action_low is None else setup.action_low, action_space.shape)
+        high = np.broadcast_to(action_space.high if setup.action_high is None else setup.action_high, action_space.shape)
+        bits = spaces.MultiBinary(int(np.prod(action_space.shape)))
+        actions = f"Bernoulli actions ({bits}: bit 0 plays {_bound(low)}, bit 1 plays {_bound(high)})"
+    elif setup.actions == "bernoulli":
+        actions = "Bernoulli actions"
+    else:
+        actions = "the env's own actions" if action_space is None else f"{action_space} actions"
+    parts = [actions, _SHAPING_WORDS.get(setup.shaping, f"{setup.shaping} reward shaping")]
+    parts.append(
+        "its own time limit" if setup.max_episode_steps is None else f"{setup.max_episode_steps}-step training episodes"
+    )
+    if setup.normalize_obs:
+        parts.append("normalized observations")
+    if setup.normalize_reward:
+        parts.append("normalized rewards")
+    return ", ".join(parts)

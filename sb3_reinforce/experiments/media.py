@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,13 +13,13 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from sb3_reinforce.experiments.run import DEFAULT_EVAL_SEED, load_run
+from sb3_reinforce.experiments.saved import DEFAULT_EVAL_SEED, LoadedRun, load_run
 
 __all__ = ["Recording", "play", "record"]
 
 
 def play(
-    model_path: str | os.PathLike[str],
+    model: str | os.PathLike[str] | LoadedRun,
     n_episodes: int = 3,
     seed: int = DEFAULT_EVAL_SEED,
     render_mode: str | None = None,
@@ -27,9 +28,10 @@ def play(
     """
     Play episodes with a saved model on the true task; yields each episode's true return and length as it ends.
 
+    :param model: ``P`` or ``P.zip`` saved by ``train``, or a model loaded by :func:`~sb3_reinforce.experiments.saved.load_run`
     :param render_mode: ``"human"`` opens a window (None: no rendering)
     """
-    run = load_run(model_path)
+    run = model if isinstance(model, LoadedRun) else load_run(model)
     env = run.make_env(seed=seed, render_mode=render_mode)
     try:
         obs = env.reset()
@@ -83,8 +85,18 @@ def _resize(frame: np.ndarray, scale: float) -> np.ndarray:
     return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS))
 
 
+def _most_frames(env_id: str, n_episodes: int, frame_skip: int, max_frames: int | None) -> int | None:
+    """An upper bound on the frames :func:`record` writes, known before rendering (None: no bound)."""
+    limit = gym.spec(env_id).max_episode_steps
+    if limit is None:
+        return max_frames
+    # Each episode renders its reset and every step; one frame in frame_skip is kept, plus the last
+    per_episode = math.ceil((limit + 1) / frame_skip) + 1
+    return n_episodes * per_episode if max_frames is None else min(max_frames, n_episodes * per_episode)
+
+
 def record(
-    model_path: str | os.PathLike[str],
+    model: str | os.PathLike[str] | LoadedRun,
     output: str | os.PathLike[str],
     n_episodes: int = 1,
     seed: int = DEFAULT_EVAL_SEED,
@@ -99,6 +111,10 @@ def record(
     """
     Render a saved model's episodes (``rgb_array``) to a GIF or MP4, chosen by the ``output`` extension.
 
+    :param model: ``P`` or ``P.zip`` saved by ``train``, or a model loaded by :func:`~sb3_reinforce.experiments.saved.load_run`
+    :param output: The video file (``.gif`` or ``.mp4``)
+    :param n_episodes: Number of episodes to play
+    :param seed: Seed of the env
     :param frame_skip: Keep one frame in ``frame_skip`` (the last frame of each episode is always kept); the frame
         rate is divided by as much, so the video still plays in real time
     :param fps: Frames per second of the video (None: the env's ``render_fps`` divided by ``frame_skip``)
@@ -106,6 +122,7 @@ def record(
     :param snapshot: Also save one frame as an image (PNG...)
     :param snapshot_index: Which of the written frames to save (None: the middle of the first episode)
     :param max_frames: Stop after this many rendered frames (None: play the episodes to their end)
+    :param deterministic: Play the deterministic policy
     :return: What was written
     :raise ValueError: For an unsupported file type, a bad frame skip, scale or snapshot index
     """
@@ -117,9 +134,15 @@ def record(
         raise ValueError(f"frame_skip must be >= 1, got {frame_skip}")
     if not 0 < scale <= 4:
         raise ValueError(f"scale must be in (0, 4], got {scale}")
+    if snapshot_index is not None and snapshot is None:
+        raise ValueError("snapshot_index needs a snapshot file (--snapshot FILE)")
     import imageio.v3 as iio
 
-    run = load_run(model_path)
+    run = model if isinstance(model, LoadedRun) else load_run(model)
+    # A snapshot index beyond every frame the episodes can have fails now, not after rendering them
+    most = _most_frames(run.config.env_id, n_episodes, frame_skip, max_frames)
+    if snapshot_index is not None and most is not None and not -most <= snapshot_index < most:
+        raise ValueError(f"snapshot_index {snapshot_index} out of range: at most {most} frames will be written")
     vec_env = run.make_env(seed=seed, render_mode="rgb_array", vec_env_cls=DummyVecEnv)
     inner = vec_env.venv if hasattr(vec_env, "venv") else vec_env
     assert isinstance(inner, DummyVecEnv)

@@ -13,7 +13,7 @@ from typing import Any
 from sb3_reinforce.experiments.envs import EnvSetup
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
 
-__all__ = ["DEFAULT_PRESET", "PRESETS", "Preset"]
+__all__ = ["DEFAULT_PRESET", "NO_PRESET", "PRESETS", "Preset"]
 
 
 @dataclass
@@ -37,7 +37,10 @@ class Preset:
     algo: str = "reinforce"
 
 
+#: The preset of a run that names neither a preset nor an env.
 DEFAULT_PRESET = "solved"
+#: ``--preset none``: no recipe, the env's plain setup and the algorithm's default hyperparameters.
+NO_PRESET = "none"
 
 # The Gaussian recipe, shared by the plain and the gSDE preset
 _CONTINUOUS_SETUP = EnvSetup(MOUNTAIN_CAR, actions="continuous", shaping="energy", normalize_obs=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -16,17 +16,26 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """
     Write ``text`` to a temporary file in the folder of ``path``, then rename it over ``path``.
 
-    A reader (or a resumed benchmark) sees the old file or the new one, never a half-written one.
+    A reader (or a resumed benchmark) sees the old file or the new one, never a half-written one. The file gets the
+    permissions a plain ``open(path, "w")`` would give it (the umask's), as the model files beside it do, not
+    ``tempfile``'s owner-only ones.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            # 0o666 filtered by the umask, as open() creates files; O_EXCL: never write into another's file
+            handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -1,5 +1,5 @@
 """
-Train, save, load and evaluate runs: the API under the command line, the benchmark and the examples.
+Train, save and evaluate runs: the API under the command line, the benchmark and the examples.
 
 Nothing here prints: functions return results and raise ``ValueError`` / ``TypeError`` naming the bad value
 (:class:`RunFilesError`, a ``ValueError``, for saved files that are not what :func:`train` writes).
@@ -7,8 +7,13 @@ Nothing here prints: functions return results and raise ``ValueError`` / ``TypeE
 ``train(config, save_path="P")`` writes, beside the model ``P.zip``, what is needed to use it again (as the RL Zoo
 does): ``P.json`` (the :class:`~sb3_reinforce.experiments.config.RunConfig`, versions, command line, evaluations)
 and, when the env is normalized, ``P_vecnormalize.pkl``. Each file is written under a temporary name and renamed.
-An interrupted run is saved as ``P_interrupted`` (with ``"interrupted": true`` in its JSON), so an earlier model
-at ``P`` is never replaced by a partial one.
+The model is saved as soon as training ends, before the final evaluation: an evaluation stopped by Ctrl-C never loses
+it. An interrupted training is saved as ``P_interrupted`` (with ``"interrupted": true`` in its JSON), so an earlier
+model at ``P`` is never replaced by a partial one. ``train`` itself overwrites the files at ``P`` (as SB3's
+``save`` does); :func:`~sb3_reinforce.experiments.saved.choose_save_path` picks a path that does not.
+
+Loading (:func:`load_run`, :func:`~sb3_reinforce.experiments.saved.load_trained`) lives in
+:mod:`sb3_reinforce.experiments.saved`; its names are importable from here too.
 """
 
 from __future__ import annotations
@@ -31,9 +36,18 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from sb3_reinforce.common.callbacks import ShapedReturnLogger, TrueReturnLogger, TrueRewardEvaluator
-from sb3_reinforce.experiments.config import ALGOS, RunConfig, build_kwargs, check_hyperparameters
+from sb3_reinforce.experiments.config import RunConfig, build_kwargs, check_hyperparameters
 from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
 from sb3_reinforce.experiments.records import machine_info, write_json_atomic
+from sb3_reinforce.experiments.saved import (
+    DEFAULT_EVAL_SEED,
+    LoadedRun,
+    RunFilesError,
+    RunPaths,
+    choose_save_path,
+    load_run,
+    load_trained,
+)
 
 __all__ = [
     "DEFAULT_EVAL_SEED",
@@ -43,18 +57,12 @@ __all__ = [
     "RunPaths",
     "TrainResult",
     "build_model",
+    "choose_save_path",
     "evaluate",
     "load_run",
+    "load_trained",
     "train",
 ]
-
-#: Seed of the evaluation env, the same in ``train``'s final evaluation and in ``evaluate``, so that both print the
-#: same numbers for a saved model.
-DEFAULT_EVAL_SEED = 0
-
-
-class RunFilesError(ValueError):
-    """Saved run files that exist but are not what :func:`train` writes (corrupt model, invalid config)."""
 
 
 @dataclass
@@ -109,6 +117,8 @@ class TrainResult:
     :param eval_time: Seconds spent in periodic evaluations
     :param interrupted: Training was stopped by ``KeyboardInterrupt`` (the model is what it had learned so far)
     :param saved: The base path ``P`` the run was saved to (``P_interrupted`` if interrupted; None: not saved)
+    :param evaluation_interrupted: The final evaluation was stopped by ``KeyboardInterrupt`` (the model was saved
+        before it)
     """
 
     model: BaseAlgorithm
@@ -119,6 +129,7 @@ class TrainResult:
     eval_time: float
     interrupted: bool = False
     saved: Path | None = None
+    evaluation_interrupted: bool = False
 
     @property
     def num_timesteps(self) -> int:
@@ -127,30 +138,6 @@ class TrainResult:
     @property
     def fps(self) -> float:
         return self.num_timesteps / max(self.train_time, 1e-9)
-
-
-@dataclass(frozen=True)
-class RunPaths:
-    """``P`` (given with or without ``.zip``) and the files saved beside it."""
-
-    base: Path
-
-    @classmethod
-    def of(cls, save_path: str | os.PathLike[str]) -> RunPaths:
-        base = Path(save_path)
-        return cls(base.with_suffix("") if base.suffix == ".zip" else base)
-
-    @property
-    def model(self) -> Path:
-        return self.base.with_name(self.base.name + ".zip")
-
-    @property
-    def config(self) -> Path:
-        return self.base.with_name(self.base.name + ".json")
-
-    @property
-    def vecnormalize(self) -> Path:
-        return self.base.with_name(self.base.name + "_vecnormalize.pkl")
 
 
 def build_model(
@@ -187,13 +174,14 @@ def train(
     callbacks: Sequence[BaseCallback] = (),
 ) -> TrainResult:
     """
-    Train ``config``, evaluate it on the true task and save it (``P.zip``, ``P.json``, ``P_vecnormalize.pkl``).
+    Train ``config``, save it (``P.zip``, ``P.json``, ``P_vecnormalize.pkl``) and evaluate it on the true task.
 
     Every run logs ``rollout/ep_true_rew_mean`` (:class:`~sb3_reinforce.common.callbacks.TrueReturnLogger`) and, with
-    shaping, ``rollout/ep_shaped_rew_mean``.
+    shaping, ``rollout/ep_shaped_rew_mean``. The model is saved before the final evaluation, whose result is then
+    added to ``P.json``; Ctrl-C during that evaluation stops it and keeps the saved model.
 
     :param config: The run
-    :param save_path: ``P``: where to save (None: do not save)
+    :param save_path: ``P``: where to save (None: do not save); files already there are overwritten
     :param tensorboard_log: TensorBoard folder (None: no TensorBoard)
     :param progress_bar: Show SB3's progress bar
     :param eval_episodes: Episodes of the final evaluation (0: none)
@@ -237,42 +225,51 @@ def train(
         raise
     learn_time = time.perf_counter() - start
     train_time = max(learn_time - evaluator.eval_time, 1e-9)
-    periodic_eval_time = evaluator.eval_time
-
-    evaluation = None
-    if eval_episodes > 0 and not interrupted:
-        rewards, lengths = evaluator.evaluate(eval_episodes)
-        evaluation = EvalResult.from_episodes(rewards, lengths, config.env_id)
-    eval_env.close()
-    result = TrainResult(model, config, evaluation, evaluator.evaluations, train_time, periodic_eval_time, interrupted)
-    if save_path is not None:
-        paths = RunPaths.of(save_path)
-        if interrupted:
-            paths = RunPaths(paths.base.with_name(paths.base.name + "_interrupted"))
-        _save(result, env, paths, command)
-        result.saved = paths.base
-    env.close()
+    result = TrainResult(model, config, None, evaluator.evaluations, train_time, evaluator.eval_time, interrupted)
+    try:
+        # Saved first: nothing after training (the evaluation, a Ctrl-C during it) can lose the model
+        paths = None
+        if save_path is not None:
+            paths = RunPaths.of(save_path).interrupted if interrupted else RunPaths.of(save_path)
+            _save_model(result, env, paths)
+            _write_run_file(result, paths, command, normalized=isinstance(env, VecNormalize))
+            result.saved = paths.base
+        if eval_episodes > 0 and not interrupted:
+            try:
+                rewards, lengths = evaluator.evaluate(eval_episodes)
+            except KeyboardInterrupt:
+                result.evaluation_interrupted = True
+            else:
+                result.evaluation = EvalResult.from_episodes(rewards, lengths, config.env_id)
+                if paths is not None:
+                    _write_run_file(result, paths, command, normalized=isinstance(env, VecNormalize))
+    finally:
+        eval_env.close()
+        env.close()
     return result
 
 
-def _save(result: TrainResult, env: VecEnv, paths: RunPaths, command: str | None) -> None:
-    """Write the model, its statistics and its JSON under temporary names, then rename them (the JSON last)."""
+def _save_model(result: TrainResult, env: VecEnv, paths: RunPaths) -> None:
+    """Write the model and its statistics under temporary names, then rename them."""
     paths.base.parent.mkdir(parents=True, exist_ok=True)
-    data = result.config.to_dict()
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{paths.base.name}.", dir=paths.base.parent))
     try:
         result.model.save(tmp_dir / "model.zip")
-        data["vecnormalize"] = None
         if isinstance(env, VecNormalize):
             env.save(str(tmp_dir / "vecnormalize.pkl"))
             os.replace(tmp_dir / "vecnormalize.pkl", paths.vecnormalize)
-            data["vecnormalize"] = paths.vecnormalize.name
         os.replace(tmp_dir / "model.zip", paths.model)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _write_run_file(result: TrainResult, paths: RunPaths, command: str | None, normalized: bool) -> None:
+    """Write ``P.json``: the run config, what training did, the evaluations so far, versions and command line."""
+    data = result.config.to_dict()
     evaluation = result.evaluation
     versions = machine_info()
     data.update(
+        vecnormalize=paths.vecnormalize.name if normalized else None,
         num_timesteps=result.num_timesteps,
         interrupted=result.interrupted,
         train_time_s=round(result.train_time, 2),
@@ -287,60 +284,22 @@ def _save(result: TrainResult, env: VecEnv, paths: RunPaths, command: str | None
     write_json_atomic(paths.config, data)
 
 
-@dataclass
-class LoadedRun:
-    """A saved model with its config and (optional) normalization statistics."""
-
-    model: BaseAlgorithm
-    config: RunConfig
-    vecnormalize_path: str | None
-
-    def make_env(self, seed: int | None = DEFAULT_EVAL_SEED, render_mode: str | None = None, **kwargs: Any) -> VecEnv:
-        """The evaluation env (true reward, own time limit) with the model's action and observation interface."""
-        return make_eval_env(
-            self.config.env_setup,
-            gamma=self.config.gamma,
-            seed=seed,
-            vecnormalize_path=self.vecnormalize_path,
-            render_mode=render_mode,
-            **kwargs,
-        )
-
-
-def load_run(model_path: str | os.PathLike[str], device: str = "auto") -> LoadedRun:
-    """
-    Load ``P.zip`` with ``P.json`` and ``P_vecnormalize.pkl`` from beside it.
-
-    :param model_path: ``P`` or ``P.zip``
-    :raise ValueError: If a file is missing
-    :raise RunFilesError: If a file is not what :func:`train` writes
-    """
-    paths = RunPaths.of(model_path)
-    if not paths.model.is_file():
-        raise ValueError(f"model file not found: {paths.model}")
-    if not paths.config.is_file():
-        raise ValueError(f"config file not found: {paths.config} (written by `sb3-reinforce train` beside the model)")
-    try:
-        config = RunConfig.from_dict(json.loads(paths.config.read_text()))
-    except (ValueError, KeyError, TypeError) as error:
-        raise RunFilesError(f"{paths.config} is not a valid run config: {type(error).__name__}: {error}") from error
-    try:
-        model = ALGOS[config.algo].load(paths.model, device=device)
-    except Exception as error:  # a corrupt file fails in many ways (zipfile, pickle, torch, KeyError...)
-        raise RunFilesError(f"cannot load {paths.model} as a {config.algo} model: {type(error).__name__}: {error}") from error
-    vecnormalize_path = None
-    if config.env_setup.normalized:
-        if not paths.vecnormalize.is_file():
-            raise ValueError(f"normalization statistics not found: {paths.vecnormalize} (the model was trained with them)")
-        vecnormalize_path = str(paths.vecnormalize)
-    return LoadedRun(model=model, config=config, vecnormalize_path=vecnormalize_path)
-
-
 def evaluate(
-    model_path: str | os.PathLike[str], n_episodes: int = 100, seed: int = DEFAULT_EVAL_SEED, deterministic: bool = True
+    model: str | os.PathLike[str] | LoadedRun,
+    n_episodes: int = 100,
+    seed: int = DEFAULT_EVAL_SEED,
+    deterministic: bool = True,
 ) -> EvalResult:
-    """Mean true reward of a saved model over ``n_episodes`` episodes (unshaped env, its own time limit)."""
-    run = load_run(model_path)
+    """
+    Mean true reward of a saved model over ``n_episodes`` episodes (unshaped env, its own time limit).
+
+    :param model: ``P`` or ``P.zip`` saved by :func:`train`, or a model loaded by :func:`load_run` (for instance a
+        model saved from Python, with its ``env_id``)
+    :param n_episodes: Number of episodes
+    :param seed: Seed of the evaluation env
+    :param deterministic: Play the deterministic policy
+    """
+    run = model if isinstance(model, LoadedRun) else load_run(model)
     env = run.make_env(seed=seed)
     try:
         rewards, lengths = evaluate_policy(

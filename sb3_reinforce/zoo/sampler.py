@@ -7,7 +7,8 @@ Optuna trial (``trial.params``) into the same arguments: the zoo uses it for ``-
 :func:`to_yaml_entry` writes them back as an entry of a hyperparameter file.
 
 This module imports neither Optuna nor RL Zoo: both come with the ``zoo`` extra, and ``optuna.Trial`` is only
-needed by the caller.
+needed by the caller. ``policy_kwargs`` are read and written by :mod:`sb3_reinforce.experiments.policy_kwargs`, the
+parser the command line uses too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from torch import nn
+
+from sb3_reinforce.experiments.policy_kwargs import format_policy_kwargs, parse_policy_kwargs
 
 if TYPE_CHECKING:
     import optuna
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
 # out: it also needs a ``group_size`` dividing ``n_episodes``, and resets its envs in same-seed waves.
 BASELINES: tuple[str, ...] = ("none", "mean", "leave_one_out", "value")
 CRITIC_BASELINES: tuple[str, ...] = ("value",)
+# Reinforce's critic-only settings at the values that make no difference without a critic
+CRITIC_NEUTRAL_SETTINGS: dict[str, Any] = {"gae_lambda": 1.0, "vf_coef": 0.5, "critic_epochs": 1}
 
 N_EPISODES = (2, 4, 8, 16, 32)
 # 1.0 is the Monte-Carlo advantage G_t - V(s_t): a categorical keeps it reachable exactly
@@ -77,13 +82,13 @@ def convert_reinforce_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     :param sampled_params: Values as Optuna stores them (``one_minus_gamma``, ``net_arch`` and ``activation_fn``
         by name, ``log_std_init``), as in ``trial.params``
     :return: Keyword arguments for ``Reinforce`` (``gamma``, and ``policy_kwargs`` with classes; ``gae_lambda=1.0``
-        for a baseline without a critic)
+        and the other critic settings at their neutral values for a baseline without a critic)
     """
     hyperparams = dict(sampled_params)
     if hyperparams.get("baseline", CRITIC_BASELINES[0]) not in CRITIC_BASELINES:
-        # The zoo applies a trial's values on top of the env's entry: a gae_lambda < 1 kept from an entry tuned with
-        # a critic would make Reinforce reject the trial
-        hyperparams["gae_lambda"] = 1.0
+        # The zoo applies a trial's values on top of the env's entry: a critic setting kept from an entry tuned with a
+        # critic would make Reinforce reject the trial, so each is reset to its neutral value
+        hyperparams.update(CRITIC_NEUTRAL_SETTINGS)
     if "one_minus_gamma" in hyperparams:
         hyperparams["gamma"] = 1 - hyperparams.pop("one_minus_gamma")
     policy_kwargs: dict[str, Any] = {}
@@ -105,15 +110,7 @@ def policy_kwargs_to_yaml(policy_kwargs: dict[str, Any]) -> str:
     :param policy_kwargs: Policy keyword arguments, activation functions as classes of ``torch.nn``
     :return: For instance ``"dict(net_arch=dict(pi=[64], vf=[64]), activation_fn=nn.Tanh)"``
     """
-    items = []
-    for key, value in policy_kwargs.items():
-        if isinstance(value, type) and issubclass(value, nn.Module):
-            items.append(f"{key}=nn.{value.__name__}")
-        elif isinstance(value, dict):
-            items.append(f"{key}=dict({', '.join(f'{k}={v!r}' for k, v in value.items())})")
-        else:
-            items.append(f"{key}={value!r}")
-    return f"dict({', '.join(items)})"
+    return format_policy_kwargs(policy_kwargs)
 
 
 def to_yaml_entry(hyperparams: dict[str, Any], base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -129,10 +126,8 @@ def to_yaml_entry(hyperparams: dict[str, Any], base: dict[str, Any] | None = Non
     for key, value in hyperparams.items():
         if key == "policy_kwargs" and isinstance(value, dict):
             # Keep the base's policy options (for instance an activation function it did not tune)
-            base_kwargs = entry.get("policy_kwargs") or {}
-            if isinstance(base_kwargs, str):
-                # The zoo's files write it as a Python expression, which the zoo evaluates with `nn` in scope
-                base_kwargs = eval(base_kwargs, {"__builtins__": {"dict": dict}, "nn": nn})
+            # The zoo's files write it as a Python expression: read by the package's one policy_kwargs parser
+            base_kwargs = parse_policy_kwargs(entry.get("policy_kwargs") or {})
             value = policy_kwargs_to_yaml({**base_kwargs, **value})
         elif hasattr(value, "item"):
             # numpy scalars from Optuna: plain Python numbers for safe_dump
