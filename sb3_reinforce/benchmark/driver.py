@@ -7,7 +7,6 @@ resumes with ``--out`` reused, whichever executor ran it), then write the report
 from __future__ import annotations
 
 import argparse
-import difflib
 import os
 import sys
 import time
@@ -23,6 +22,7 @@ from sb3_reinforce.benchmark.report import fmt_steps, write_report
 from sb3_reinforce.benchmark.stats import require_scipy
 from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
 from sb3_reinforce.experiments.config import ALGOS
+from sb3_reinforce.experiments.envs import closest_env_id
 from sb3_reinforce.experiments.records import write_json_atomic
 
 __all__ = ["add_arguments", "main", "run_grid"]
@@ -84,8 +84,8 @@ def _check_args(args: argparse.Namespace) -> str | None:
     """An error message for arguments the parser cannot check (None if all are valid)."""
     unknown = [env_id for env_id in args.envs if env_id not in gym.registry]
     if unknown:
-        hints = [difflib.get_close_matches(env_id, list(gym.registry), n=1, cutoff=0.8) for env_id in unknown]
-        hint = "".join(f" (did you mean {match[0]}?)" for match in hints if match)
+        hints = [closest_env_id(env_id) for env_id in unknown]
+        hint = "".join(f" (did you mean {match}?)" for match in hints if match)
         return f"unknown env id(s): {', '.join(unknown)}{hint}"
     if len(args.seeds) == 1 and args.seeds[0] < 1:
         return "--seeds N needs N >= 1"

@@ -51,17 +51,23 @@ SHAPINGS: dict[str, Callable[[gym.Env, float], gym.Env] | None] = {
 }
 
 
+def closest_env_id(env_id: str) -> str | None:
+    """The registered Gymnasium id closest to a mistyped ``env_id``, or None if none is close."""
+    # Compared without case: "cartpole-v1" is as likely a typo as "CartPol-v1"
+    by_lower = {registered.lower(): registered for registered in gym.registry}
+    close = difflib.get_close_matches(env_id.lower(), list(by_lower), n=1, cutoff=0.8)
+    return by_lower[close[0]] if close else None
+
+
 def check_env_id(env_id: str) -> None:
     """
     :raise ValueError: If ``env_id`` is not registered in Gymnasium, suggesting the closest registered id
     """
     if env_id in gym.registry:
         return
-    # Compared without case: "cartpole-v1" is as likely a typo as "CartPol-v1"
-    by_lower = {registered.lower(): registered for registered in gym.registry}
-    close = difflib.get_close_matches(env_id.lower(), list(by_lower), n=1, cutoff=0.8)
-    if close:
-        raise ValueError(f"unknown env {env_id!r}; did you mean {by_lower[close[0]]!r}?")
+    closest = closest_env_id(env_id)
+    if closest is not None:
+        raise ValueError(f"unknown env {env_id!r}; did you mean {closest!r}?")
     raise ValueError(f"unknown env {env_id!r}: not registered in Gymnasium")
 
 

@@ -28,9 +28,13 @@ def check_finite_observations(observations: Any, what: str = "observation", env_
 
 def check_finite_terminal_observation(observation: Any, env_idx: int) -> None:
     """Raise if the last observation of a truncated episode is not finite: its ``V(s_T)`` would be a NaN loss later."""
-    # np.asarray: a Discrete observation is a plain int
-    batch = {key: np.asarray(obs)[None] for key, obs in observation.items()} if isinstance(observation, dict) else None
-    check_finite_observations(np.asarray(observation)[None] if batch is None else batch, "terminal observation", [env_idx])
+    # A batch of one row (np.asarray: a Discrete observation is a plain int)
+    batch: np.ndarray | dict[str, np.ndarray]
+    if isinstance(observation, dict):
+        batch = {key: np.asarray(obs)[None] for key, obs in observation.items()}
+    else:
+        batch = np.asarray(observation)[None]
+    check_finite_observations(batch, "terminal observation", [env_idx])
 
 
 def check_finite_step(rewards: np.ndarray, observations: Any, in_batch: np.ndarray) -> None:

@@ -85,7 +85,6 @@ class EpisodeRolloutBuffer(BaseBuffer):
     ):
         super().__init__(max(int(buffer_size), 1), observation_space, action_space, device=device, n_envs=n_envs)
         self.gamma = gamma
-        self.gae_lambda = gae_lambda
         self._allocate(self.buffer_size)
         self.reset()
 

@@ -13,8 +13,6 @@ import warnings
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 
-from sb3_reinforce.common.validation import check_int
-
 # Warn (once) when a rollout discards more than this share of its env steps
 WASTE_WARNING_FRACTION = 0.25
 
@@ -40,9 +38,10 @@ class EpisodeScheduler:
     """
 
     def __init__(self, n_episodes: int, group_size: int | None = None, max_episode_steps: int = 100_000):
-        self.n_episodes = check_int("n_episodes", n_episodes, minimum=1)
+        # (validated by the algorithm, which builds the scheduler)
+        self.n_episodes = n_episodes
         self.group_size = group_size
-        self.max_episode_steps = check_int("max_episode_steps", max_episode_steps, minimum=1)
+        self.max_episode_steps = max_episode_steps
         #: Which envs play an episode of the batch at the current step: loggers read it to count only batch episodes
         self.in_batch = np.zeros(0, dtype=bool)
         #: The group of each env's current batch episode (-1: none, or no groups)
@@ -50,6 +49,12 @@ class EpisodeScheduler:
         #: Env steps of the current rollout that belong to no batch episode
         self.discarded_steps = 0
         self.n_steps = 0
+        self.n_started = 0
+        # A counter rather than in_batch.sum() at every step: the rollout's per-step work is kept small
+        self._n_in_batch = 0
+        self._episode_start_step = np.zeros(0, dtype=np.int64)
+        self._set_seeds = np.zeros(0, dtype=np.int64)
+        self._wave = 0
         self._warned = False
 
     def start(self, env: VecEnv, episodes_started: np.ndarray | None, rng: np.random.Generator) -> np.ndarray | None:
@@ -72,7 +77,7 @@ class EpisodeScheduler:
             self._wave = 0
             return self._start_wave(env)
         self.in_batch = np.arange(n_envs) < self.n_episodes
-        self.n_started = int(self.in_batch.sum())
+        self.n_started = self._n_in_batch = int(self.in_batch.sum())
         if episodes_started is not None and np.all(episodes_started):
             return None
         return env.reset()  # type: ignore[return-value]
@@ -83,7 +88,8 @@ class EpisodeScheduler:
         groups = wave_set * n_envs + np.arange(n_envs)
         self.in_batch = groups < self.n_episodes // group_size
         self.groups = np.where(self.in_batch, groups, -1)
-        self.n_started += int(self.in_batch.sum())
+        self._n_in_batch = int(self.in_batch.sum())
+        self.n_started += self._n_in_batch
         self._wave += 1
         self._episode_start_step[:] = self.n_steps
         env.seed(int(self._set_seeds[wave_set]))
@@ -91,7 +97,7 @@ class EpisodeScheduler:
 
     @property
     def batch_complete(self) -> bool:
-        return not self.in_batch.any()
+        return self._n_in_batch == 0
 
     def step(self, env: VecEnv, dones: np.ndarray) -> np.ndarray | None:
         """
@@ -101,28 +107,37 @@ class EpisodeScheduler:
         :return: The observations if the envs were reset for a new wave, else None
         """
         self.n_steps += 1
-        self.discarded_steps += len(self.in_batch) - int(np.count_nonzero(self.in_batch))
-        if np.count_nonzero(dones):
+        self.discarded_steps += len(self.in_batch) - self._n_in_batch
+        episode_ended = bool(np.count_nonzero(dones))
+        if episode_ended:
             self._episode_start_step[dones] = self.n_steps
             for env_idx in np.flatnonzero(dones & self.in_batch):
                 # With groups, new episodes only start with the next wave
-                self.in_batch[env_idx] = self.group_size is None and self.n_started < self.n_episodes
-                self.n_started += int(self.in_batch[env_idx])
-                if not self.in_batch[env_idx]:
+                if self.group_size is None and self.n_started < self.n_episodes:
+                    self.n_started += 1
+                else:
+                    self.in_batch[env_idx] = False
                     self.groups[env_idx] = -1
+                    self._n_in_batch -= 1
         self.check_lengths(env.num_envs)
-        if self.group_size is not None and self.batch_complete and self.n_started < self.n_episodes:
+        # The batch (or a wave) can only end at a step where an episode ended
+        if self._n_in_batch > 0 or not episode_ended:
+            return None
+        if self.group_size is not None and self.n_started < self.n_episodes:
             return self._start_wave(env)
-        if self.batch_complete and self.discarded_fraction > WASTE_WARNING_FRACTION and not self._warned:
+        self._warn_about_waste(env.num_envs)
+        return None
+
+    def _warn_about_waste(self, n_envs: int) -> None:
+        if self.discarded_fraction > WASTE_WARNING_FRACTION and not self._warned:
             self._warned = True
             warnings.warn(
-                f"{self.discarded_fraction:.0%} of this rollout's env steps were discarded: with n_envs={env.num_envs} "
+                f"{self.discarded_fraction:.0%} of this rollout's env steps were discarded: with n_envs={n_envs} "
                 f"and n_episodes={self.n_episodes}, envs wait for the batch's longest episode. More episodes per env "
                 "waste less (docs/reinforce.md, 'Several envs').",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return None
 
     @property
     def discarded_fraction(self) -> float:
