@@ -19,7 +19,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.callbacks import TrueReturnLogger
+from sb3_reinforce.experiments.callbacks import TrueReturnLogger
 
 ENV_ID = "CartPole-v1"
 SOLVED_THRESHOLD = 475.0

@@ -6,6 +6,7 @@ Command line: train, evaluate, watch and record agents on the presets of :mod:`s
     python -m sb3_reinforce evaluate --model reinforce_cartpole --env CartPole-v1   # saved from Python
     python -m sb3_reinforce enjoy --model models/mcc_solved_seed0 --episodes 3
     python -m sb3_reinforce record --model models/mcc_solved_seed0 --output docs/mountain_car.gif
+    python -m sb3_reinforce train --preset solved --seed 0 --save-path models/mcc_solved_seed0 --resume  # after a kill
     python -m sb3_reinforce benchmark --help
 
 This module only parses arguments and prints; the work is done by :mod:`sb3_reinforce.experiments` (its
@@ -21,14 +22,15 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import sb3_reinforce
 from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
+from sb3_reinforce.experiments import checkpoints, media, run, saved
 from sb3_reinforce.experiments import config as run_config
-from sb3_reinforce.experiments import media, run, saved
 from sb3_reinforce.experiments.envs import ACTION_INTERFACES, SHAPINGS
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
 from sb3_reinforce.experiments.presets import DEFAULT_PRESET, NO_PRESET, PRESETS
@@ -126,6 +128,20 @@ def _add_train_arguments(tr: argparse.ArgumentParser) -> None:
     )
     tr.add_argument("--force", action="store_true", help="overwrite the files of an existing --save-path")
     tr.add_argument("--no-save", action="store_true", help="do not save the model")
+    tr.add_argument(
+        "--checkpoint-freq",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help=f"write P_checkpoint.zip every N env steps ({checkpoints.DEFAULT_CHECKPOINT_FREQ}; 0: only on Ctrl-C; "
+        "reinforce only), removed when the run is done",
+    )
+    tr.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the stopped run at --save-path (without it: the newest default path with a checkpoint) from its "
+        "checkpoint, bit-exactly: give the run's other arguments again (docs/resume.md)",
+    )
     tr.add_argument("--eval-episodes", type=non_negative_int, default=100, help="episodes of the final evaluation (100)")
     tr.add_argument("--eval-seed", type=int, default=run.DEFAULT_EVAL_SEED, help="seed of the evaluation env (0)")
     tr.add_argument("--eval-freq", type=non_negative_int, default=0, help="evaluate every N steps (0: never)")
@@ -198,10 +214,21 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
     config = run_config.make_config(
         env_id=args.env, algo=args.algo, hyperparams=dict(args.hp), **{key: getattr(args, key) for key in keys}
     )
+    if not checkpoints.supports_checkpoints(config.algo_class) and (args.resume or args.checkpoint_freq):
+        raise ValueError(
+            f"--resume and --checkpoint-freq need --algo reinforce: {config.algo} cannot resume a run exactly "
+            "(SB3 issue #1526)"
+        )
+    if args.resume and args.no_save:
+        raise ValueError("--resume continues a saved run: it cannot be combined with --no-save")
     save_path = None
     if not args.no_save:
         default = f"models/{config.algo}_{config.preset or config.env_id}_seed{config.seed}"
-        save_path = saved.choose_save_path(args.save_path, default, force=args.force)
+        if args.resume:
+            save_path = _resume_path(args.save_path, default)
+        else:
+            save_path = saved.choose_save_path(args.save_path, default, force=args.force)
+    store, checkpoint_freq = _checkpoint_store(args, config, save_path)
     if args.num_threads > 0:
         import torch as th
 
@@ -220,9 +247,15 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
         verbose=args.verbose,
         device=args.device,
         command=shlex.join([PROG, *argv]),
+        checkpoint=store,
+        checkpoint_freq=checkpoint_freq,
+        resume=args.resume,
     )
+    if result.resumed_from is not None:
+        print(f"Resumed from {store} at {result.resumed_from} steps")
     if result.interrupted:
-        print(f"Interrupted after {result.num_timesteps} steps", file=sys.stderr)
+        hint = f": --resume continues from {store}" if store is not None and store.path.is_file() else ""
+        print(f"Interrupted after {result.num_timesteps} steps{hint}", file=sys.stderr)
     name = config.algo_class.__name__
     print(f"Trained {name} on {config.env_id} for {result.num_timesteps} steps in {result.train_time:.1f} s")
     if result.saved is not None and save_path is not None:
@@ -236,6 +269,48 @@ def _train(args: argparse.Namespace, argv: list[str]) -> int:
     if result.evaluation is not None:
         print(f"Evaluation: {result.evaluation.summary()}")
     return 130 if result.interrupted or result.evaluation_interrupted else 0
+
+
+def _resume_path(save_path: str | None, default: str) -> Path:
+    """The run ``--resume`` continues: ``--save-path``, else the default path or a numbered one, newest checkpoint first."""
+    if save_path is not None:
+        base = run.RunPaths.of(save_path).base
+        if not checkpoints.checkpoint_path(base).is_file():
+            raise ValueError(
+                f"nothing to resume: no checkpoint {checkpoints.checkpoint_path(base)} (the run finished, or it stopped "
+                "before its first checkpoint, written every --checkpoint-freq steps)"
+            )
+        return base
+    paths, found = run.RunPaths.of(default), []
+    candidate, number = paths, 0
+    while candidate.existing() or checkpoints.checkpoint_path(candidate.base).is_file():
+        if checkpoints.checkpoint_path(candidate.base).is_file():
+            found.append(candidate.base)
+        number += 1
+        candidate = run.RunPaths(paths.base.with_name(f"{paths.base.name}_{number}"))
+    if not found:
+        raise ValueError(
+            f"nothing to resume: no checkpoint {checkpoints.checkpoint_path(paths.base)} (nor at its numbered paths); "
+            "give the run's --save-path"
+        )
+    return max(found, key=lambda base: checkpoints.checkpoint_path(base).stat().st_mtime)
+
+
+def _checkpoint_store(
+    args: argparse.Namespace, config: run_config.RunConfig, save_path: Path | None
+) -> tuple[checkpoints.FileCheckpoint | None, int]:
+    """Where ``train`` keeps its checkpoint (None: nowhere) and how often it writes it."""
+    if save_path is None:
+        if args.checkpoint_freq:
+            raise ValueError("--checkpoint-freq needs a saved run: the checkpoint is written beside it (drop --no-save)")
+        return None, 0
+    if not checkpoints.supports_checkpoints(config.algo_class):
+        return None, 0
+    store = checkpoints.FileCheckpoint(checkpoints.checkpoint_path(save_path))
+    if not args.resume and store.path.is_file() and not args.force:
+        raise ValueError(f"{store.path} exists (a run there was stopped): --resume continues it, --force starts over")
+    freq = checkpoints.DEFAULT_CHECKPOINT_FREQ if args.checkpoint_freq is None else args.checkpoint_freq
+    return store, freq
 
 
 def _dispatch(args: argparse.Namespace, extra: list[str], argv: list[str]) -> int:

@@ -1,13 +1,162 @@
-"""An env for every observation and action space, whose episodes end by termination, by truncation, or either."""
+"""
+The tests' shared helpers (pytest puts ``tests/`` on the path: ``from helpers import ...``).
+
+- Tiny deterministic envs whose returns and policy gradients can be computed by hand. They play the role of SB3's
+  ``IdentityEnv``: each one isolates one thing REINFORCE must get right (the estimator, returns, truncation vs
+  termination, the sampling of episodes, bad envs).
+- :class:`SpacesEnv`: an env for every observation and action space, whose episodes end by termination, by
+  truncation, or either; :data:`IDENTITY_ENVS`: SB3's identity envs, one per action space.
+- :class:`RecordBatchCallback` (and :func:`record_batches`, :func:`episodes`): a copy of every batch the algorithm
+  trains on, as SB3's ``test_gae.py`` checks its buffer; :func:`softmax`.
+"""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
+import pytest
 from gymnasium import spaces
 from gymnasium.wrappers import TimeLimit
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.envs import IdentityEnv, IdentityEnvBox, IdentityEnvMultiBinary, IdentityEnvMultiDiscrete
+
+from sb3_reinforce.experiments.envs import env_extra
+
+# -- Envs whose returns and gradients are computed by hand -----------------------------------------------------------
+
+
+class BanditEnv(gym.Env[np.ndarray, np.int64]):
+    """
+    A one-step episode: the observation is always ``[1.0]`` and action ``a`` earns ``rewards[a]``, then terminates.
+
+    :param rewards: The reward of each arm
+    """
+
+    def __init__(self, rewards: Sequence[float] = (1.0, 0.0)):
+        self.rewards = np.asarray(rewards, dtype=np.float64)
+        self.observation_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
+        self.action_space = spaces.Discrete(len(self.rewards))
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        return np.ones(1, dtype=np.float32), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict]:
+        return np.ones(1, dtype=np.float32), float(self.rewards[int(action)]), True, False, {}
+
+
+class FixedRewardEnv(gym.Env[np.ndarray, np.int64]):
+    """
+    Episodes of fixed length whose rewards do not depend on the actions: step ``t`` earns ``rewards[t]``.
+
+    The observation is the step index, so a critic can tell the states apart. The last step ends the episode by
+    termination or, with ``truncate=True``, by truncation (a time limit), without termination.
+
+    :param rewards: The reward of each step; the episode lasts ``len(rewards)`` steps
+    :param truncate: End episodes by truncation (time limit) instead of termination
+    """
+
+    def __init__(self, rewards: Sequence[float] = (1.0, 2.0, 3.0), truncate: bool = False):
+        self.rewards = np.asarray(rewards, dtype=np.float64)
+        self.truncate = truncate
+        self.observation_space = spaces.Box(0.0, float(len(self.rewards)), shape=(1,), dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self._step = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._step = 0
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict]:
+        reward = float(self.rewards[self._step])
+        self._step += 1
+        done = self._step == len(self.rewards)
+        obs = np.array([self._step], dtype=np.float32)
+        return obs, reward, done and not self.truncate, done and self.truncate, {}
+
+
+class RandomLengthEnv(gym.Env[np.ndarray, np.int64]):
+    """
+    Episodes of length ``short`` or ``long``, each with probability 1/2, drawn at reset whatever the policy does.
+
+    A batch of episodes that is an unbiased sample holds as many long episodes as short ones on average; a
+    collector that stops as soon as ``n`` episodes have *finished* over-samples the short ones.
+
+    :param short: Length of a short episode
+    :param long: Length of a long episode
+    """
+
+    def __init__(self, short: int = 1, long: int = 10):
+        self.lengths = (short, long)
+        self.observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+        self.action_space = spaces.Discrete(2)
+        self._length = short
+        self._step = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._length = self.lengths[int(self.np_random.integers(2))]
+        self._step = 0
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict]:
+        self._step += 1
+        return np.zeros(1, dtype=np.float32), 1.0, self._step >= self._length, False, {}
+
+
+class EndlessEnv(gym.Env[np.ndarray, np.int64]):
+    """An env whose episodes never end (no termination, no time limit): a rollout of whole episodes must not hang."""
+
+    observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict]:
+        return np.zeros(1, dtype=np.float32), 0.0, False, False, {}
+
+
+class FirstActionEnv(gym.Env[np.ndarray, np.int64]):
+    """
+    The first action decides the episode: 0 ends it at once with ``short_reward``; 1 plays ``len(long_rewards)`` steps
+    earning ``long_rewards[t]`` at step ``t``, whatever the later actions. The observation is constant, so with a
+    softmax policy over logits ``z`` the exact gradient is ``pi * (r - J)`` with ``r = (short_reward, sum(long_rewards))``
+    (gamma 1): the later actions' score terms have zero mean and only add variance.
+
+    :param short_reward: Reward of the one-step episode
+    :param long_rewards: Rewards of the steps of the long episode
+    """
+
+    observation_space = spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float32)
+    action_space = spaces.Discrete(2)
+
+    def __init__(self, short_reward: float = 0.0, long_rewards: Sequence[float] = (1.0, 1.0, 1.0, 1.0)):
+        self.short_reward = float(short_reward)
+        self.long_rewards = [float(reward) for reward in long_rewards]
+        self._step = 0
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._step = 0
+        return np.ones(1, dtype=np.float32), {}
+
+    def step(self, action: np.int64) -> tuple[np.ndarray, float, bool, bool, dict]:
+        self._step += 1
+        if self._step == 1 and action == 0:
+            return np.ones(1, dtype=np.float32), self.short_reward, True, False, {}
+        done = self._step == len(self.long_rewards)
+        return np.ones(1, dtype=np.float32), self.long_rewards[self._step - 1], done, False, {}
+
+
+# -- Every observation and action space ------------------------------------------------------------------------------
 
 Ending = Literal["terminate", "truncate", "mixed"]
 
@@ -71,7 +220,84 @@ class SpacesEnv(gym.Env):
         return self._observation(), reward, terminated, False, {}
 
 
-def make_spaces_env(observation: str = "box", action: str = "discrete", ending: Ending = "mixed") -> gym.Env:
-    """A :class:`SpacesEnv` of the named spaces, cut by a ``TimeLimit`` of ``MAX_EPISODE_STEPS``."""
-    env = SpacesEnv(OBSERVATION_SPACES[observation], ACTION_SPACES[action], ending)
+def make_spaces_env(observation: str = "box", action: str | spaces.Space = "discrete", ending: Ending = "mixed") -> gym.Env:
+    """A :class:`SpacesEnv` of the named spaces (or of this action space), cut by a ``TimeLimit`` of ``MAX_EPISODE_STEPS``."""
+    env = SpacesEnv(OBSERVATION_SPACES[observation], ACTION_SPACES[action] if isinstance(action, str) else action, ending)
     return TimeLimit(env, max_episode_steps=MAX_EPISODE_STEPS)
+
+
+#: SB3's identity envs (the action that matches the observation earns 1), one per action space, 8 steps per episode.
+IDENTITY_ENVS: dict[str, Callable[[], gym.Env]] = {
+    "Discrete": lambda: IdentityEnv(4, ep_length=8),
+    "Box": lambda: IdentityEnvBox(ep_length=8),
+    "MultiDiscrete": lambda: IdentityEnvMultiDiscrete(2, ep_length=8),
+    "MultiBinary": lambda: IdentityEnvMultiBinary(3, ep_length=8),
+}
+
+
+# -- The batches an algorithm trains on ------------------------------------------------------------------------------
+
+#: What :class:`RecordBatchCallback` copies from the episode buffer: the flat per-step arrays, then one entry per episode.
+BATCH_FIELDS = (
+    "observations",
+    "actions",
+    "returns",
+    "advantages",
+    "values",
+    "weights",
+    "episode_lengths",
+    "episode_starts",
+    "episode_groups",
+    "truncated",
+)
+
+
+class RecordBatchCallback(BaseCallback):
+    """
+    Keep a copy of each batch at the end of its rollout, before ``train()`` uses it: the buffer's :data:`BATCH_FIELDS`
+    and ``n_updates``, the number of updates made before the batch.
+
+    :param extra: Further entries, computed from the model at the end of each rollout (e.g. a critic's value)
+    """
+
+    def __init__(self, extra: Callable[[BaseAlgorithm], dict[str, Any]] | None = None) -> None:
+        super().__init__()
+        self.extra = extra
+        self.batches: list[dict[str, Any]] = []
+
+    def _on_rollout_end(self) -> None:
+        buffer = self.model.rollout_buffer
+        batch = {name: copy.deepcopy(getattr(buffer, name)) for name in BATCH_FIELDS}
+        batch["n_updates"] = self.model._n_updates
+        if self.extra is not None:
+            batch.update(self.extra(self.model))
+        self.batches.append(batch)
+
+    def _on_step(self) -> bool:
+        return True
+
+
+def record_batches(model: BaseAlgorithm, total_timesteps: int, **learn_kwargs: Any) -> list[dict[str, Any]]:
+    """``model.learn(total_timesteps)``, returning the batches it trained on (:class:`RecordBatchCallback`)."""
+    callback = RecordBatchCallback()
+    model.learn(total_timesteps, callback=callback, **learn_kwargs)
+    return callback.batches
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """The probabilities of a categorical distribution of these logits (along the last axis)."""
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def episodes(batch: dict[str, Any], name: str) -> list[np.ndarray]:
+    """The per-step array ``batch[name]`` cut into the batch's episodes."""
+    return np.split(batch[name], batch["episode_starts"][1:])
+
+
+def skip_without_env_extra(env_id: str) -> None:
+    """Skip a test on an env of the suite whose extra (Box2D, MuJoCo: ``sb3-reinforce[suite]``) is not installed."""
+    extra = env_extra(env_id)
+    if extra is not None:
+        module = "Box2D" if "box2d" in str(gym.spec(env_id).entry_point) else "mujoco"
+        pytest.importorskip(module, reason=f'needs {module}: pip install "sb3-reinforce[{extra}]"')

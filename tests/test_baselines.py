@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.envs import BanditEnv, FirstActionEnv
+
+from helpers import BanditEnv, FirstActionEnv, episodes, record_batches
 
 
 class CyclingLengthEnv(gym.Env):
@@ -42,42 +42,15 @@ class CyclingLengthEnv(gym.Env):
 LengthChoiceEnv = functools.partial(FirstActionEnv, short_reward=0.0, long_rewards=(1.0, 1.0, 1.0, 1.0))
 
 
-class RecordAdvantages(BaseCallback):
-    def __init__(self):
-        super().__init__()
-        self.batches: list[dict] = []
-
-    def _on_rollout_end(self) -> None:
-        buffer = self.model.rollout_buffer
-        self.batches.append(
-            {
-                "returns": [buffer.returns[episode].copy() for episode in buffer.episode_slices],
-                "advantages": [buffer.advantages[episode].copy() for episode in buffer.episode_slices],
-                "weights": [buffer.weights[episode].copy() for episode in buffer.episode_slices],
-                "groups": buffer.episode_groups.copy(),
-                "first_obs": buffer.observations[buffer.episode_starts].copy(),
-            }
-        )
-
-    def _on_step(self) -> bool:
-        return True
-
-
-def record(model: Reinforce, timesteps: int) -> list[dict]:
-    callback = RecordAdvantages()
-    model.learn(timesteps, callback=callback)
-    return callback.batches
-
-
 def test_leave_one_out_by_hand_with_episodes_of_different_lengths():
     """
     Returns to go (gamma 1): A = [1], B = [3, 2, 1], C = [2, 1]. Step 0: each episode against the mean of the two
     others; step 1: B against C and C against B; step 2: B runs alone, baseline 0.
     """
     model = Reinforce("MlpPolicy", CyclingLengthEnv(), n_episodes=3, gamma=1.0, baseline="leave_one_out", seed=0)
-    [batch, *_] = record(model, 6)
+    [batch, *_] = record_batches(model, 6)
     expected = [[1 - 2.5], [3 - 1.5, 2 - 1, 1 - 0], [2 - 2, 1 - 2]]
-    for got, want in zip(batch["advantages"], expected, strict=True):
+    for got, want in zip(episodes(batch, "advantages"), expected, strict=True):
         np.testing.assert_allclose(got, want, atol=1e-6)
 
 
@@ -86,24 +59,21 @@ def test_leave_one_out_whole_episode_returns_by_hand():
     model = Reinforce(
         "MlpPolicy", CyclingLengthEnv(), n_episodes=3, gamma=1.0, baseline="leave_one_out", reward_to_go=False, seed=0
     )
-    [batch, *_] = record(model, 6)
-    for got, want in zip(batch["advantages"], [[1 - 2.5], [3 - 1.5] * 3, [2 - 2] * 2], strict=True):
+    [batch, *_] = record_batches(model, 6)
+    for got, want in zip(episodes(batch, "advantages"), [[1 - 2.5], [3 - 1.5] * 3, [2 - 2] * 2], strict=True):
         np.testing.assert_allclose(got, want, atol=1e-6)
 
 
 def test_running_mean_baseline_by_hand():
     """The first batch has no history (baseline 0); the next one subtracts the first batch's mean return."""
     model = Reinforce("MlpPolicy", CyclingLengthEnv(), n_episodes=3, gamma=1.0, baseline="mean", baseline_decay=0.5, seed=0)
-    first, second, third = record(model, 18)[:3]
-    np.testing.assert_allclose(np.concatenate(first["advantages"]), np.concatenate(first["returns"]))
-    first_mean = np.concatenate(first["returns"]).mean()
+    first, second, third = record_batches(model, 18)[:3]
+    np.testing.assert_allclose(first["advantages"], first["returns"])
+    first_mean = first["returns"].mean()
     assert first_mean == pytest.approx(10 / 6)
-    np.testing.assert_allclose(np.concatenate(second["advantages"]), np.concatenate(second["returns"]) - first_mean, atol=1e-6)
-    second_mean = np.concatenate(second["returns"]).mean()
-    third_baseline = 0.5 * first_mean + 0.5 * second_mean
-    np.testing.assert_allclose(
-        np.concatenate(third["advantages"]), np.concatenate(third["returns"]) - third_baseline, atol=1e-6
-    )
+    np.testing.assert_allclose(second["advantages"], second["returns"] - first_mean, atol=1e-6)
+    third_baseline = 0.5 * first_mean + 0.5 * second["returns"].mean()
+    np.testing.assert_allclose(third["advantages"], third["returns"] - third_baseline, atol=1e-6)
 
 
 def group_advantages_by_loops(returns: list[np.ndarray], groups: np.ndarray, normalize: bool) -> list[np.ndarray]:
@@ -130,18 +100,19 @@ def test_group_advantages_match_their_definition(normalize_returns: bool, n_envs
     model = Reinforce(
         "MlpPolicy", env, n_episodes=6, baseline="group", group_size=3, normalize_returns=normalize_returns, seed=0
     )
-    batches = record(model, 200)
+    batches = record_batches(model, 200)
     assert len(batches) >= 3
     for batch in batches:
-        assert sorted(batch["groups"].tolist()) == [0, 0, 0, 1, 1, 1]
+        groups, returns = batch["episode_groups"], episodes(batch, "returns")
+        assert sorted(groups.tolist()) == [0, 0, 0, 1, 1, 1]
         # The advantages are leave-one-out within the group; the weights GRPO's standardized ones with normalize_returns
-        unbiased = group_advantages_by_loops(batch["returns"], batch["groups"], normalize=False)
-        weights = group_advantages_by_loops(batch["returns"], batch["groups"], normalize_returns)
-        for got, want in zip(batch["advantages"], unbiased, strict=True):
+        unbiased = group_advantages_by_loops(returns, groups, normalize=False)
+        weights = group_advantages_by_loops(returns, groups, normalize_returns)
+        for got, want in zip(episodes(batch, "advantages"), unbiased, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-        for got, want in zip(batch["weights"], weights, strict=True):
+        for got, want in zip(episodes(batch, "weights"), weights, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    lengths = {len(returns) for batch in batches for returns in batch["returns"]}
+    lengths = {int(length) for batch in batches for length in batch["episode_lengths"]}
     assert lengths == {1, 4}  # both outcomes occur, so the groups compare different returns
 
 
@@ -149,11 +120,11 @@ def test_group_advantages_match_their_definition(normalize_returns: bool, n_envs
 def test_a_group_starts_from_one_state(n_envs: int):
     env = make_vec_env("CartPole-v1", n_envs=n_envs, seed=0)
     model = Reinforce("MlpPolicy", env, n_episodes=4, baseline="group", group_size=2, seed=0)
-    batches = record(model, 2_000)
+    batches = record_batches(model, 2_000)
     first_states = []
     for batch in batches:
         for group in (0, 1):
-            starts = batch["first_obs"][batch["groups"] == group]
+            starts = batch["observations"][batch["episode_starts"]][batch["episode_groups"] == group]
             assert len(starts) == 2
             np.testing.assert_array_equal(starts[0], starts[1])
             first_states.append(starts[0])

@@ -173,18 +173,22 @@ def test_steps_to_threshold(rewards: list[float], expected: tuple[int | None, in
 
 def test_algo_configs() -> None:
     box, discrete = gym.spaces.Box(-1.0, 1.0, (1,)), gym.spaces.Discrete(2)
-    reinforce_mcc = run_config("reinforce", MCC)
-    continuous = PRESETS["solved-continuous"]
-    assert reinforce_mcc.env_setup == continuous.setup and reinforce_mcc.hyperparams == continuous.hyperparams
-    assert action_label(reinforce_mcc, box) == "continuous" and reinforce_mcc.timesteps == 150_000
+    # REINFORCE: each env's entry of reinforce.yml, the recipe the command line trains
+    for env_id in (MCC, CARTPOLE, "Acrobot-v1"):
+        reinforce = run_config("reinforce", env_id)
+        entry = PRESETS[env_id]
+        assert (reinforce.env_setup, reinforce.hyperparams, reinforce.timesteps) == (
+            entry.setup,
+            entry.hyperparams,
+            entry.timesteps,
+        )
+        assert reinforce.preset == env_id
+    assert action_label(run_config("reinforce", MCC), box) == "continuous"
     # The Bernoulli recipe's label, for a run that asks for it
     assert action_label(make_config("solved"), box) == "bernoulli ±1"
-    reinforce_cartpole = run_config("reinforce", CARTPOLE)
-    assert reinforce_cartpole.hyperparams == PRESETS["cartpole"].hyperparams and reinforce_cartpole.n_envs == 1
-    assert reinforce_cartpole.timesteps == 40_000 and not reinforce_cartpole.env_setup.normalized
-    # Envs without a preset: the defaults
-    reinforce_acrobot = run_config("reinforce", "Acrobot-v1")
-    assert reinforce_acrobot.hyperparams == {} and reinforce_acrobot.preset is None
+    # Envs without an entry: the defaults
+    reinforce_taxi = run_config("reinforce", "Taxi-v4")
+    assert reinforce_taxi.hyperparams == {} and reinforce_taxi.preset is None
 
     ppo_mcc = run_config("ppo", MCC)
     assert action_label(ppo_mcc, box) == "continuous" and ppo_mcc.timesteps == 20_000 and ppo_mcc.n_envs == 1

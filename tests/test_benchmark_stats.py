@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ import numpy as np
 import pytest
 from scipy.stats import trim_mean
 
+from sb3_reinforce.benchmark import stats
 from sb3_reinforce.benchmark.driver import add_arguments, fmt_duration, progress_line, run_grid
+from sb3_reinforce.benchmark.peers import algo_rank
 from sb3_reinforce.benchmark.report import markdown_table, summarize
 from sb3_reinforce.benchmark.stats import BENCHMARK_INSTALL, interval_estimate, iqm, summarize_across_envs
 
@@ -95,6 +98,7 @@ def test_summary_and_table_report_iqm_ci_and_solved_fraction() -> None:
     assert f"| 3/5 | 485.0 [{ci[0]:.1f}, {ci[1]:.1f}] |" in table
     assert "| 1/1 | 500.0 (1 seed: no CI) |" in table  # a2c
 
+    assert [row["algo"] for row in summarize_across_envs(rows, algo_rank)] == ["reinforce", "a2c"]
     across = {row["algo"]: row for row in summarize_across_envs(rows)}
     assert across["reinforce"]["envs"] == ["CartPole-v1", "Other-v0"] and across["reinforce"]["n_runs"] == 6
     normalized = [f / 475.0 for f in finals] + [10.0 / 50.0, 60.0 / 50.0]
@@ -122,3 +126,25 @@ def test_missing_scipy_is_reported_before_training(
     assert run_grid(args, executor=None) == 2
     assert BENCHMARK_INSTALL in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+def test_statistics_import_neither_torch_nor_sb3() -> None:
+    """
+    The statistics read plain records: loaded in a fresh interpreter and used, they import neither torch nor SB3, even
+    indirectly. The module is loaded from its file, as the package's ``__init__`` imports the algorithm (hence torch):
+    any import of the package from the statistics would still load them and fail the test.
+    """
+    code = f"""
+import importlib.util
+import sys
+
+spec = importlib.util.spec_from_file_location("stats", {stats.__file__!r})
+stats = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(stats)
+stats.interval_estimate([[1.0, 2.0, 3.0], [2.0, 4.0]])
+row = dict(algo="reinforce", env_id="CartPole-v1", final=[400.0, 500.0], threshold=475.0, solved=1, n_ok=2, n_failed=0)
+stats.summarize_across_envs([row])
+print(*sorted(name for name in ("torch", "stable_baselines3", "sb3_reinforce") if name in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split() == [], f"imported by the statistics: {result.stdout}"

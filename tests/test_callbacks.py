@@ -9,7 +9,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.callbacks import TrueReturnLogger
+from sb3_reinforce.experiments.callbacks import ShapedReturnLogger, TrueReturnLogger
 from sb3_reinforce.wrappers import RewardShaping
 
 ALGO_KWARGS = {
@@ -68,7 +68,16 @@ def test_fresh_run_resets_statistics():
     assert 123.0 not in logger.true_returns and len(logger.true_returns) == 2
 
 
-@pytest.mark.parametrize("window", [0, -1, 2.5, True])
-def test_bad_window(window):
-    with pytest.raises(ValueError, match="window"):
-        TrueReturnLogger(window=window)
+@pytest.mark.parametrize(
+    "window,error,match",
+    [
+        (0, ValueError, "window must be >= 1, got 0"),
+        (-1, ValueError, "window must be >= 1, got -1"),
+        (2.5, TypeError, "window must be an int, got 2.5"),
+        (True, TypeError, "window must be an int, got True"),
+    ],
+)
+def test_bad_window(window, error, match):
+    for callback_class in (TrueReturnLogger, ShapedReturnLogger):
+        with pytest.raises(error, match=match):
+            callback_class(window=window)

@@ -6,6 +6,13 @@ One change was made on purpose since: with ``baseline="group"`` and several envs
 the other in one env, seeded through ``VecEnv.seed`` (public API), instead of side by side in several envs seeded
 through the VecEnv's private ``_seeds``; the four ``group-*-2`` entries were re-recorded then, and only they.
 
+Re-recorded whole for exact resume (issue 21): every rollout now begins by resetting every env (except the first
+after ``learn()``'s own reset), so that only generator states cross the point a run resumes from; an env's state after
+a VecEnv's automatic reset cannot be restored. The previous batch ended on such resets (with one env, always), so every
+entry changed (an extra reset per batch draws from the env's generator) but the group ones, whose waves already reset
+their envs. The
+``value_epochs`` entries (importance-weighted minibatch steps, ``n_epochs > 1``) were added then.
+
 A change that alters the training maths fails here on purpose. If the change is meant to (a new default, a fixed
 bug), re-record the file and say why in the commit: ``python tests/test_pinned_weights.py``.
 """
@@ -31,6 +38,7 @@ BASELINES: dict[str, dict[str, Any]] = {
     "leave_one_out": {"baseline": "leave_one_out"},
     "group": {"baseline": "group", "group_size": 2},
     "value": {"baseline": "value", "gae_lambda": 0.9, "critic_epochs": 2},
+    "value_epochs": {"baseline": "value", "n_epochs": 3, "minibatch_size": 16, "target_kl": 0.1},
 }
 
 

@@ -9,35 +9,24 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.envs import (
-    IdentityEnv,
-    IdentityEnvBox,
-    IdentityEnvMultiBinary,
-    IdentityEnvMultiDiscrete,
-    SimpleMultiObsEnv,
-)
+from stable_baselines3.common.envs import SimpleMultiObsEnv
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import SubprocVecEnv
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.envs import BanditEnv, EndlessEnv, FirstActionEnv, FixedRewardEnv, RandomLengthEnv
 from sb3_reinforce.reinforce.env_checks import check_finite_step
 
-
-class RecordBatchCallback(BaseCallback):
-    def __init__(self):
-        super().__init__()
-        self.batches: list[dict] = []
-
-    def _on_rollout_end(self) -> None:
-        buffer = self.model.rollout_buffer
-        self.batches.append(
-            {"actions": buffer.actions.copy(), "returns": buffer.returns.copy(), "lengths": buffer.episode_lengths.copy()}
-        )
-
-    def _on_step(self) -> bool:
-        return True
+from helpers import (
+    IDENTITY_ENVS,
+    BanditEnv,
+    EndlessEnv,
+    FirstActionEnv,
+    FixedRewardEnv,
+    RandomLengthEnv,
+    record_batches,
+    softmax,
+)
 
 
 def test_is_an_sb3_on_policy_algorithm():
@@ -57,11 +46,6 @@ def one_sgd_step_model(env, **kwargs) -> Reinforce:
     return Reinforce("MlpPolicy", env, policy_kwargs=policy_kwargs, **kwargs)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    exp = np.exp(logits - logits.max())
-    return exp / exp.sum()
-
-
 @pytest.mark.parametrize("normalize_returns", [False, True])
 def test_gradient_matches_hand_computed_reinforce_gradient(normalize_returns: bool):
     """
@@ -72,10 +56,9 @@ def test_gradient_matches_hand_computed_reinforce_gradient(normalize_returns: bo
     rewards = np.array([1.0, -0.5, 2.0])
     model = one_sgd_step_model(BanditEnv(rewards), n_episodes=16, normalize_returns=normalize_returns, seed=3)
     weight, bias = linear_policy_params(model)
-    callback = RecordBatchCallback()
-    model.learn(1, callback=callback)  # smaller than one rollout: still one full update
+    [batch] = record_batches(model, 1)  # smaller than one rollout: still one full update
     assert model._n_updates == 1
-    actions = callback.batches[0]["actions"].astype(int).flatten()
+    actions = batch["actions"].astype(int).flatten()
     assert len(actions) == 16 and len(set(actions)) > 1
 
     pi = softmax(weight @ np.ones(1) + bias)
@@ -102,9 +85,7 @@ def test_gradient_bernoulli_two_step_reward_to_go():
 
     model = one_sgd_step_model(TwoStepBinaryEnv(), n_episodes=4, gamma=0.5, seed=1)
     weight, bias = linear_policy_params(model)
-    callback = RecordBatchCallback()
-    model.learn(1, callback=callback)
-    batch = callback.batches[0]
+    [batch] = record_batches(model, 1)
     np.testing.assert_allclose(batch["returns"], [2.5, 3.0] * 4)
     actions = batch["actions"].flatten()
     observations = np.tile([0.0, 1.0], 4)  # the step index
@@ -128,10 +109,8 @@ def test_gradient_is_averaged_over_episodes_not_steps():
     """
     model = one_sgd_step_model(ShortOrLongEnv(), n_episodes=6, gamma=1.0, seed=2)
     weight, bias = linear_policy_params(model)
-    callback = RecordBatchCallback()
-    model.learn(1, callback=callback)
-    batch = callback.batches[0]
-    lengths = batch["lengths"]
+    [batch] = record_batches(model, 1)
+    lengths = batch["episode_lengths"]
     assert set(lengths) == {1, 10}, lengths  # the seed gives both kinds of episode
     pi = softmax(weight @ np.ones(1) + bias)
     actions = batch["actions"].astype(int).flatten()
@@ -155,12 +134,11 @@ def test_episode_sample_is_not_biased_toward_short_episodes(vec_env_cls):
     the batch must hold long ones half of the time.
     """
     env = make_vec_env(RandomLengthEnv, n_envs=4, seed=0, vec_env_cls=vec_env_cls)
-    callback = RecordBatchCallback()
     model = Reinforce("MlpPolicy", env, n_episodes=4, learning_rate=1e-6, policy_kwargs=dict(net_arch=[4]), seed=0)
-    model.learn(4 * 10 * (60 if vec_env_cls else 150), callback=callback)
+    batches = record_batches(model, 4 * 10 * (60 if vec_env_cls else 150))
     env.close()
-    lengths = np.concatenate([batch["lengths"] for batch in callback.batches])
-    assert all(len(batch["lengths"]) == 4 for batch in callback.batches)
+    lengths = np.concatenate([batch["episode_lengths"] for batch in batches])
+    assert all(len(batch["episode_lengths"]) == 4 for batch in batches)
     assert set(lengths) == {1, 10}
     long_fraction = np.mean(lengths == 10)
     # Binomial(n >= 240, 1/2): 0.5 +- 0.1 is more than 3 standard deviations
@@ -170,10 +148,8 @@ def test_episode_sample_is_not_biased_toward_short_episodes(vec_env_cls):
 def test_episode_statistics_come_from_the_batch_only():
     """rollout/ep_len_mean must not count the discarded episodes, which finish only when short."""
     env = make_vec_env(RandomLengthEnv, n_envs=4, seed=0)
-    callback = RecordBatchCallback()
     model = Reinforce("MlpPolicy", env, n_episodes=2, stats_window_size=100_000, learning_rate=1e-6, seed=0)
-    model.learn(2_000, callback=callback)
-    batch_lengths = np.concatenate([batch["lengths"] for batch in callback.batches])
+    batch_lengths = np.concatenate([batch["episode_lengths"] for batch in record_batches(model, 2_000)])
     logged_lengths = np.array([info["l"] for info in model.ep_info_buffer])
     np.testing.assert_array_equal(np.sort(logged_lengths), np.sort(batch_lengths))
 
@@ -190,34 +166,25 @@ def test_stopping_mid_rollout_then_continuing_keeps_episodes_whole():
     model = Reinforce("MlpPolicy", FixedRewardEnv(rewards=(1.0, 1.0, 1.0)), n_episodes=2, seed=0)
     model.learn(100, callback=StopAfter(1))  # stops after the first step of the first episode
     assert model._n_updates == 0
-    callback = RecordBatchCallback()
-    model.learn(12, callback=callback, reset_num_timesteps=False)
-    for batch in callback.batches:
-        assert batch["lengths"].tolist() == [3, 3]
+    for batch in record_batches(model, 12, reset_num_timesteps=False):
+        assert batch["episode_lengths"].tolist() == [3, 3]
     np.testing.assert_array_equal(model.rollout_buffer.observations.flatten(), [0, 1, 2, 0, 1, 2])
 
 
 @pytest.mark.parametrize("n_envs,n_episodes", [(1, 3), (2, 5), (4, 2)])
 def test_vectorized_envs_collect_exactly_n_episodes(n_envs: int, n_episodes: int):
     env = make_vec_env(FixedRewardEnv, n_envs=n_envs, env_kwargs=dict(rewards=(1.0, 1.0, 1.0)))
-    callback = RecordBatchCallback()
     model = Reinforce("MlpPolicy", env, n_episodes=n_episodes, gamma=1.0, baseline="none", normalize_returns=False)
-    model.learn(60, callback=callback)
-    for batch in callback.batches:
-        assert batch["lengths"].tolist() == [3] * n_episodes
+    batches = record_batches(model, 60)
+    for batch in batches:
+        assert batch["episode_lengths"].tolist() == [3] * n_episodes
         np.testing.assert_allclose(batch["returns"], [3.0, 2.0, 1.0] * n_episodes)
     # Every env steps until the last episode of the batch ends: ceil(n_episodes / n_envs) episodes of 3 steps
     steps_per_rollout = -(-n_episodes // n_envs) * 3 * n_envs
-    assert model.num_timesteps == len(callback.batches) * steps_per_rollout
+    assert model.num_timesteps == len(batches) * steps_per_rollout
 
 
-SPACE_ENVS = {
-    "Discrete": lambda: IdentityEnv(4, ep_length=8),
-    "Box": lambda: IdentityEnvBox(ep_length=8),
-    "MultiDiscrete": lambda: IdentityEnvMultiDiscrete(2, ep_length=8),
-    "MultiBinary": lambda: IdentityEnvMultiBinary(3, ep_length=8),
-    "DictObs": lambda: SimpleMultiObsEnv(random_start=False),
-}
+SPACE_ENVS = {**IDENTITY_ENVS, "DictObs": lambda: SimpleMultiObsEnv(random_start=False)}
 
 
 @pytest.mark.parametrize("space", list(SPACE_ENVS))
@@ -257,10 +224,9 @@ def test_policy_subclass_is_not_bypassed_by_the_fast_sampler():
             logits[:, 0] = -1e9  # an action mask
             return self.action_dist.proba_distribution(action_logits=logits)
 
-    callback = RecordBatchCallback()
     model = Reinforce(NeverActionZero, BanditEnv([1.0, 0.0, 0.5]), n_episodes=50, seed=0)
-    model.learn(1, callback=callback)
-    assert 0 not in callback.batches[0]["actions"]
+    [batch] = record_batches(model, 1)
+    assert 0 not in batch["actions"]
 
 
 def test_same_seed_same_result():
@@ -412,9 +378,8 @@ def test_gradient_of_every_loss_term(gae_lambda: float, ent_coef: float):
     weight, bias = linear_policy_params(model)
     value_w = model.policy.value_net.weight.item()
     value_b = model.policy.value_net.bias.item()
-    callback = RecordBatchCallback()
-    model.learn(1, callback=callback)
-    actions = callback.batches[0]["actions"].astype(int).flatten()
+    [batch] = record_batches(model, 1)
+    actions = batch["actions"].astype(int).flatten()
 
     states = np.array([0.0, 1.0, 2.0])
     rewards = np.array([1.0, 2.0, 3.0])
@@ -507,14 +472,13 @@ def test_critic_epochs_take_more_critic_steps_only():
     model = one_sgd_step_model(FixedRewardEnv(rewards=(1.0, 2.0, 3.0)), critic_epochs=3, **kwargs)
     reference = one_sgd_step_model(FixedRewardEnv(rewards=(1.0, 2.0, 3.0)), **kwargs)
     w, b = model.policy.value_net.weight.item(), model.policy.value_net.bias.item()
-    callback = RecordBatchCallback()
-    model.learn(1, callback=callback)
+    [batch] = record_batches(model, 1)
     reference.learn(1)
     # The actor took the same single step as with critic_epochs=1
     for a, c in zip(linear_policy_params(model), linear_policy_params(reference), strict=True):
         np.testing.assert_allclose(a, c, rtol=1e-6, atol=1e-7)
     states = np.tile([0.0, 1.0, 2.0], n_episodes)
-    targets = callback.batches[0]["returns"]
+    targets = batch["returns"]
     for _ in range(3):
         error = w * states + b - targets
         w, b = w - lr * vf_coef * 2 * (error * states).sum() / n_episodes, b - lr * vf_coef * 2 * error.sum() / n_episodes

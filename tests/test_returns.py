@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium.wrappers import TimeLimit
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.envs import FixedRewardEnv
 from sb3_reinforce.reinforce.returns import discounted_returns, episode_returns, gae_advantages
+
+from helpers import FixedRewardEnv, RecordBatchCallback, record_batches
 
 GAMMA = 0.5
 REWARDS = [1.0, 2.0, 4.0]
@@ -43,30 +43,9 @@ def test_gae_by_hand():
     np.testing.assert_allclose(gae_advantages(np.array(REWARDS), values, GAMMA, 0.5), [1.4375, 1.75, 1.0])
 
 
-class RecordBatchCallback(BaseCallback):
-    """Keep a copy of each batch's returns and advantages, as SB3's test_gae.py checks its buffer."""
-
-    def __init__(self):
-        super().__init__()
-        self.batches: list[dict[str, np.ndarray]] = []
-
-    def _on_rollout_end(self) -> None:
-        buffer = self.model.rollout_buffer
-        self.batches.append(
-            {
-                "returns": buffer.returns.copy(),
-                "advantages": buffer.advantages.copy(),
-                "values": buffer.values.copy(),
-                "truncated": buffer.truncated.copy(),
-                "observations": buffer.observations.copy(),
-                "n_updates": self.model._n_updates,
-                # The critic's value of the state where FixedRewardEnv's episodes end, before train() changes it
-                "v_terminal": self.model.policy.predict_values(th.tensor([[len(REWARDS)]], dtype=th.float32)).item(),
-            }
-        )
-
-    def _on_step(self) -> bool:
-        return True
+def terminal_value(model: Reinforce) -> dict[str, float]:
+    """The critic's value of the state where FixedRewardEnv's episodes end (the step index), before train() changes it."""
+    return {"v_terminal": model.policy.predict_values(th.tensor([[len(REWARDS)]], dtype=th.float32)).item()}
 
 
 def make_model(truncate: bool, **kwargs) -> Reinforce:
@@ -78,25 +57,21 @@ def make_model(truncate: bool, **kwargs) -> Reinforce:
 @pytest.mark.parametrize("truncate", [False, True])
 def test_no_baseline_returns_in_training(truncate: bool):
     # Without a critic a truncated episode is treated as terminal: same returns either way
-    callback = RecordBatchCallback()
-    make_model(truncate, baseline="none").learn(12, callback=callback)
-    assert len(callback.batches) == 2
-    for batch in callback.batches:
+    batches = record_batches(make_model(truncate, baseline="none"), 12)
+    assert len(batches) == 2
+    for batch in batches:
         assert batch["truncated"].tolist() == [truncate, truncate]
         np.testing.assert_allclose(batch["returns"], REWARD_TO_GO * 2, rtol=1e-6)
         np.testing.assert_allclose(batch["advantages"], batch["returns"])
 
 
 def test_whole_episode_returns_in_training():
-    callback = RecordBatchCallback()
-    make_model(False, baseline="none", reward_to_go=False).learn(6, callback=callback)
-    np.testing.assert_allclose(callback.batches[0]["returns"], [3.0] * 6)
+    [batch] = record_batches(make_model(False, baseline="none", reward_to_go=False), 6)
+    np.testing.assert_allclose(batch["returns"], [3.0] * 6)
 
 
 def test_value_baseline_terminated_episode():
-    callback = RecordBatchCallback()
-    make_model(False, baseline="value").learn(18, callback=callback)
-    for batch in callback.batches:
+    for batch in record_batches(make_model(False, baseline="value"), 18):
         # Monte-Carlo advantage G_t - V(s_t) (gae_lambda=1), critic target G_t: never bootstrapped
         np.testing.assert_allclose(batch["returns"], REWARD_TO_GO * 2, rtol=1e-5)
         np.testing.assert_allclose(batch["advantages"], np.array(REWARD_TO_GO * 2) - batch["values"], rtol=1e-5, atol=1e-6)
@@ -104,7 +79,7 @@ def test_value_baseline_terminated_episode():
 
 @pytest.mark.parametrize("bootstrap_truncated", [True, False])
 def test_value_baseline_truncation(bootstrap_truncated: bool):
-    callback = RecordBatchCallback()
+    callback = RecordBatchCallback(extra=terminal_value)
     make_model(True, baseline="value", bootstrap_truncated=bootstrap_truncated).learn(24, callback=callback)
     first, *later = callback.batches
     assert len(later) == 3
@@ -133,8 +108,6 @@ def test_time_limit_wrapper_truncation_is_detected():
         wrapper_class=TimeLimit,
         wrapper_kwargs=dict(max_episode_steps=3),
     )
-    callback = RecordBatchCallback()
-    Reinforce("MlpPolicy", env, n_episodes=2, gamma=GAMMA, baseline="none", normalize_returns=False).learn(
-        6, callback=callback
-    )
-    assert callback.batches[0]["truncated"].tolist() == [True, True]
+    model = Reinforce("MlpPolicy", env, n_episodes=2, gamma=GAMMA, baseline="none", normalize_returns=False)
+    [batch] = record_batches(model, 6)
+    assert batch["truncated"].tolist() == [True, True]

@@ -14,19 +14,14 @@ from stable_baselines3.common.distributions import (
     StateDependentNoiseDistribution,
 )
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.envs import (
-    FakeImageEnv,
-    IdentityEnv,
-    IdentityEnvBox,
-    IdentityEnvMultiBinary,
-    IdentityEnvMultiDiscrete,
-    SimpleMultiObsEnv,
-)
+from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv, SimpleMultiObsEnv
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.utils import polyak_update
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.reinforce.actor import NumpyActor, SamplingNoise, TorchActor, make_rollout_actor
+
+from helpers import IDENTITY_ENVS, make_spaces_env, softmax
 
 
 class BoxActionEnv(gym.Env):
@@ -50,13 +45,7 @@ class BoxActionEnv(gym.Env):
         return self.observation_space.sample(), -float(np.sum((action - 0.5) ** 2)), self._step == 5, False, {}
 
 
-ENVS = {
-    "Discrete": lambda: IdentityEnv(4, ep_length=8),
-    "Box": lambda: IdentityEnvBox(ep_length=8),
-    "Box(2,2)": lambda: BoxActionEnv((2, 2)),
-    "MultiDiscrete": lambda: IdentityEnvMultiDiscrete(2, ep_length=8),
-    "MultiBinary": lambda: IdentityEnvMultiBinary(3, ep_length=8),
-}
+ENVS = {**IDENTITY_ENVS, "Box(2,2)": lambda: BoxActionEnv((2, 2))}
 
 
 def distribution_params(model: Reinforce, observations: np.ndarray) -> dict[str, np.ndarray]:
@@ -80,13 +69,10 @@ def actor_params(model: Reinforce, actor, observations: np.ndarray) -> dict[str,
     params = actor.params(observations)
     dist = model.policy.action_dist
     if isinstance(dist, CategoricalDistribution):
-        logits = params["logits"]
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return {"probs": probs / probs.sum(axis=1, keepdims=True)}
+        return {"probs": softmax(params["logits"])}
     if isinstance(dist, MultiCategoricalDistribution):
         splits = np.split(params["logits"], np.cumsum(dist.action_dims)[:-1], axis=1)
-        probs = [np.exp(z - z.max(axis=1, keepdims=True)) for z in splits]
-        return {"probs": np.concatenate([p / p.sum(axis=1, keepdims=True) for p in probs], axis=1)}
+        return {"probs": np.concatenate([softmax(logits) for logits in splits], axis=1)}
     if isinstance(dist, BernoulliDistribution):
         return {"probs": 1.0 / (1.0 + np.exp(-params["logits"]))}
     return params
@@ -186,6 +172,55 @@ def test_sampling_follows_the_policy_distribution(space: str):
     assert fast.shape == reference.shape
     np.testing.assert_allclose(fast.mean(0), reference.mean(0), atol=0.03)
     np.testing.assert_allclose(fast.std(0), reference.std(0), atol=0.03)
+
+
+# The policy's probabilities in the observation of the frequency test, in the order of ``probs`` (each sub-action's
+# categories in turn; each bit's probability of 1). Distinct, bits away from 1/2: swapping two categories or inverting
+# a bit moves a frequency by 0.1 or more, 40 standard errors of 40k draws.
+TARGET_PROBABILITIES = {
+    "Discrete": (spaces.Discrete(4), [0.1, 0.2, 0.3, 0.4]),
+    "MultiDiscrete": (spaces.MultiDiscrete([2, 3]), [0.25, 0.75, 0.5, 0.15, 0.35]),
+    "MultiBinary": (spaces.MultiBinary(3), [0.15, 0.35, 0.7]),
+}
+
+
+def action_frequencies(actions: np.ndarray, space: spaces.Space) -> np.ndarray:
+    """How often each category of each sub-action (each bit of a MultiBinary) was drawn, in the order of ``probs``."""
+    if isinstance(space, spaces.Discrete):
+        return np.bincount(actions.astype(int), minlength=int(space.n)) / len(actions)
+    if isinstance(space, spaces.MultiDiscrete):
+        columns = actions.astype(int).T
+        return np.concatenate([np.bincount(c, minlength=int(n)) / len(c) for c, n in zip(columns, space.nvec, strict=True)])
+    return actions.mean(axis=0)
+
+
+@pytest.mark.parametrize("space", list(TARGET_PROBABILITIES))
+@pytest.mark.parametrize("actor_class,n_obs", [(NumpyActor, 1), (NumpyActor, 8), (TorchActor, 8)])
+def test_sampling_frequencies_match_the_policy_probabilities(space: str, actor_class, n_obs: int):
+    """
+    40k actions drawn by the actor in one observation, in calls of ``n_obs`` observations (across noise blocks): the
+    frequency of each category, or of each bit set, is the policy's probability within 5 binomial standard errors
+    (0.0125 at most). The action net's bias is shifted so that the policy has ``TARGET_PROBABILITIES`` there.
+    """
+    action_space, probabilities = TARGET_PROBABILITIES[space]
+    model = Reinforce("MlpPolicy", make_spaces_env("box", action_space), policy_kwargs=dict(net_arch=[8]))
+    perturb(model)
+    observation = np.array([[0.3, -0.5, 0.8]], dtype=np.float32)
+    p = np.array(probabilities)
+    # Categorical logits are log(p) up to a constant per sub-action; Bernoulli ones log(p / (1 - p))
+    logits = np.log(p / (1 - p)) if space == "MultiBinary" else np.log(p)
+    with th.no_grad():  # a flat Box observation is its own features (FlattenExtractor)
+        latent_pi = model.policy.mlp_extractor.forward_actor(model.policy.obs_to_tensor(observation)[0])
+        model.policy.action_net.bias += th.as_tensor(logits, dtype=th.float32) - model.policy.action_net(latent_pi)[0]
+    expected = distribution_params(model, observation)["probs"][0]
+    np.testing.assert_allclose(expected, p, atol=1e-5)
+
+    actor = actor_class(model.policy, SamplingNoise(0))
+    n_draws = 40_000
+    observations = np.repeat(observation, n_obs, axis=0)
+    actions = np.concatenate([actor.sample(observations) for _ in range(n_draws // n_obs)])
+    standard_errors = np.sqrt(expected * (1 - expected) / n_draws)
+    np.testing.assert_array_less(np.abs(action_frequencies(actions, action_space) - expected), 5 * standard_errors)
 
 
 def test_sampling_noise_is_reproducible_across_block_boundaries():

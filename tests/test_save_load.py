@@ -13,7 +13,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.common.callbacks import TrueReturnLogger
+from sb3_reinforce.experiments.callbacks import TrueReturnLogger
 from sb3_reinforce.experiments.mountain_car import energy_shaping
 
 SMALL = dict(n_episodes=3, policy_kwargs=dict(net_arch=[16]))

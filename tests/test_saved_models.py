@@ -18,8 +18,8 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_reinforce import Reinforce, cli
-from sb3_reinforce.common.callbacks import TrueReturnLogger, TrueRewardEvaluator
 from sb3_reinforce.experiments import load_trained, media, run
+from sb3_reinforce.experiments.callbacks import TrueReturnLogger, TrueRewardEvaluator
 from sb3_reinforce.experiments.config import make_config
 from sb3_reinforce.experiments.saved import RunPaths, choose_save_path
 from sb3_reinforce.wrappers import BernoulliToContinuous

@@ -30,8 +30,8 @@ The package, in the order a grid flows through it:
 * :mod:`~sb3_reinforce.benchmark.report` and :mod:`~sb3_reinforce.benchmark.plots`: tables and learning curves from
   the run records.
 
-Evaluation (:class:`~sb3_reinforce.common.callbacks.TrueRewardEvaluator`) uses an env with the same action interface
-as training, the training run's frozen observation-normalization statistics, but the env's own reward and time
+Evaluation (:class:`~sb3_reinforce.experiments.callbacks.TrueRewardEvaluator`) uses an env with the same action
+interface as training, the training run's frozen observation-normalization statistics, but the env's own reward and time
 limit, always the same episode seeds (:data:`EVAL_SEED`) and deterministic actions. The training speed (``fps``)
 counts env steps per second of ``learn()`` excluding the time spent evaluating.
 """

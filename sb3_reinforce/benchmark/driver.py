@@ -1,13 +1,15 @@
 """
 The benchmark's driver: parse the grid, skip the runs already done, hand the rest to an executor (the local process
 pool, or Ray tasks with ``--ray-address``), write each record as it comes back (atomically, so an interrupted grid
-resumes with ``--out`` reused, whichever executor ran it), then write the report.
+resumes with ``--out`` reused, whichever executor ran it), then write the report. A run cut short resumes from its
+checkpoint (``--checkpoint-freq``), with the record it would have had.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -21,11 +23,15 @@ from sb3_reinforce.benchmark.plots import plots_available
 from sb3_reinforce.benchmark.report import fmt_steps, write_report
 from sb3_reinforce.benchmark.stats import require_scipy
 from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
+from sb3_reinforce.experiments.checkpoints import DEFAULT_CHECKPOINT_FREQ
 from sb3_reinforce.experiments.config import ALGOS
 from sb3_reinforce.experiments.envs import closest_env_id
 from sb3_reinforce.experiments.records import write_json_atomic
 
-__all__ = ["add_arguments", "main", "run_grid"]
+__all__ = ["CHECKPOINTS", "add_arguments", "main", "run_grid"]
+
+#: Folder of ``--out`` where the local pool keeps the runs' checkpoints (removed as each run finishes)
+CHECKPOINTS = "checkpoints"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +79,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         default=2,
         help="With --ray-address: how many times a run whose worker process died is run again",
+    )
+    parser.add_argument(
+        "--checkpoint-freq",
+        type=non_negative_int,
+        default=DEFAULT_CHECKPOINT_FREQ,
+        metavar="N",
+        help="Checkpoint each Reinforce run every N env steps, so that a killed run resumes from there, bit-exactly "
+        "(local pool: in OUT/checkpoints/; Ray: in the driver's object store); 0: no checkpoints",
     )
     parser.add_argument("--force", action="store_true", help="Run again the runs that already finished (after a code change)")
     parser.add_argument(
@@ -146,11 +160,12 @@ def _run_line(record: dict) -> str:
 
 
 def _make_executor(args: argparse.Namespace, workers: int) -> Executor:
+    freq = args.checkpoint_freq
     if args.ray_address is None:
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, checkpoint_dir=Path(args.out) / CHECKPOINTS if freq > 0 else None, checkpoint_freq=freq)
     from sb3_reinforce.benchmark.ray_executor import RayExecutor  # Ray is optional: imported only when asked for
 
-    executor = RayExecutor(args.ray_address, max_retries=args.max_retries)
+    executor = RayExecutor(args.ray_address, max_retries=args.max_retries, checkpoint_freq=freq)
     try:
         executor.connect()
     except Exception as error:  # ConnectionError, or Ray's own errors for a malformed address
@@ -245,6 +260,8 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
         write_json_atomic(runs_dir / f"{record['key']}.json", record)
         print(f"n/a: {record['algo']} on {record['env_id']}: {record['error']}")
     todo = [task for task in tasks if args.force or not is_finished(task, runs_dir / f"{task.key}.json")]
+    if args.force:
+        shutil.rmtree(out_dir / CHECKPOINTS, ignore_errors=True)  # a run forced again starts from scratch
     todo.sort(key=expected_cost, reverse=True)
     workers = min(args.workers, max(len(todo), 1))
     where = f"on {workers} workers" if args.ray_address is None else f"as Ray tasks on {args.ray_address}"

@@ -2,8 +2,15 @@
 Executors: how the runs of a grid are carried out.
 
 :func:`run` trains and evaluates one :class:`~sb3_reinforce.benchmark.plan.RunTask` and returns its record; it
-writes no file, so any executor can call it where it likes (here: a local process pool, :class:`LocalExecutor`).
+writes no file but its checkpoint, kept where the executor says (a
+:class:`~sb3_reinforce.experiments.checkpoints.CheckpointStore`), so any executor can call it where it likes (here: a
+local process pool, :class:`LocalExecutor`).
 The driver (:mod:`sb3_reinforce.benchmark.driver`) writes each record as it comes back.
+
+A run killed mid-way (its worker process dies, the machine reboots, the grid is stopped) resumes from its newest
+checkpoint the next time it runs, bit-exactly: its record is the one an uninterrupted run would have written
+(``docs/resume.md``). The local pool keeps checkpoints in ``<out>/checkpoints/``; SB3's algorithms have none (they
+cannot resume exactly) and start again.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import time
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any, Protocol
 
 import gymnasium as gym
@@ -20,6 +28,7 @@ import gymnasium as gym
 from sb3_reinforce.benchmark.peers import env_action_space, unsupported
 from sb3_reinforce.benchmark.plan import RunTask, config_record
 from sb3_reinforce.benchmark.report import steps_to_threshold
+from sb3_reinforce.experiments.checkpoints import DEFAULT_CHECKPOINT_FREQ, CheckpointStore, FileCheckpoint
 from sb3_reinforce.experiments.records import machine_info
 from sb3_reinforce.experiments.run import train
 
@@ -45,14 +54,20 @@ def _base_record(task: RunTask) -> dict[str, Any]:
     )
 
 
-def run(task: RunTask) -> dict[str, Any]:
+def run(
+    task: RunTask, checkpoint: CheckpointStore | None = None, checkpoint_freq: int = DEFAULT_CHECKPOINT_FREQ
+) -> dict[str, Any]:
     """
-    Train and evaluate one run of the grid on the true reward; write nothing.
+    Train and evaluate one run of the grid on the true reward; write nothing but the run's checkpoint.
 
     Never raises for a failing run: the record then has ``status="failed"``, the error and its traceback.
 
     :param task: The run
+    :param checkpoint: Where the run keeps its checkpoint (None: none): a run that finds one there resumes from it,
+        bit-exactly; it is cleared when the run is done
+    :param checkpoint_freq: Env steps between two checkpoints
     :return: The run record: its task and settings, periodic evaluations, final score, timings, machine
+        (``resumed_from``: the env steps of the checkpoint the run resumed from, None if it started from scratch)
     """
     record = _base_record(task)
     record.update(machine=machine_info(), started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -72,7 +87,11 @@ def run(task: RunTask) -> dict[str, Any]:
             eval_freq_episodes=task.eval_episodes,
             eval_envs=max(1, min(MAX_EVAL_ENVS, max(task.eval_episodes, task.final_episodes))),
             device="cpu",
+            checkpoint=checkpoint,
+            checkpoint_freq=checkpoint_freq,
+            resume=True,
         )
+        record["resumed_from"] = result.resumed_from
         if result.interrupted or result.evaluation is None:
             raise KeyboardInterrupt
         record["evaluations"] = result.evaluations
@@ -139,12 +158,23 @@ class LocalExecutor:
     Run tasks in a pool of local processes (``forkserver`` where available, else ``spawn``), one torch thread each.
 
     :param workers: Number of processes
+    :param checkpoint_dir: Folder of the runs' checkpoints, ``<task key>.zip`` (None: no checkpoints): a run killed
+        mid-way resumes from its own the next time the grid runs
+    :param checkpoint_freq: Env steps between two checkpoints of a run
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(
+        self, workers: int, checkpoint_dir: str | Path | None = None, checkpoint_freq: int = DEFAULT_CHECKPOINT_FREQ
+    ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
         self.workers = workers
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.checkpoint_freq = checkpoint_freq
+
+    def checkpoint(self, task: RunTask) -> FileCheckpoint | None:
+        """Where ``task`` keeps its checkpoint (None: nowhere)."""
+        return None if self.checkpoint_dir is None else FileCheckpoint(self.checkpoint_dir / f"{task.key}.zip")
 
     @property
     def slots(self) -> int:
@@ -158,7 +188,9 @@ class LocalExecutor:
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         workers = min(self.workers, len(tasks))
         with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker) as pool:
-            futures: dict[Future[dict[str, Any]], RunTask] = {pool.submit(run, task): task for task in tasks}
+            futures: dict[Future[dict[str, Any]], RunTask] = {
+                pool.submit(run, task, self.checkpoint(task), self.checkpoint_freq): task for task in tasks
+            }
             try:
                 for future in as_completed(futures):
                     task = futures[future]

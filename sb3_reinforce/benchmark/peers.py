@@ -2,8 +2,8 @@
 The settings each algorithm is benchmarked with: REINFORCE's own recipes, and the RL Zoo's tuned hyperparameters for
 its peers (PPO, SAC, A2C).
 
-* ``reinforce``: the preset of :data:`REINFORCE_PRESETS` for the env (``cartpole`` on CartPole-v1,
-  ``solved-continuous`` on MountainCarContinuous-v0: the env's own continuous actions, like its peers), default
+* ``reinforce``: the env's entry of ``reinforce.yml``
+  (:data:`~sb3_reinforce.experiments.presets.ENV_PRESETS`, the one the command line and the RL Zoo train), default
   hyperparameters and one env elsewhere;
 * ``ppo``, ``a2c``, ``sac``: :data:`ZOO_HYPERPARAMS`, SB3 defaults for envs that table lacks. SAC needs a ``Box``
   action space: it gets an ``n/a`` row elsewhere.
@@ -20,12 +20,11 @@ from gymnasium import spaces
 from sb3_reinforce.experiments.config import ALGOS, RunConfig
 from sb3_reinforce.experiments.envs import EnvSetup
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
-from sb3_reinforce.experiments.presets import PRESETS
+from sb3_reinforce.experiments.presets import ENV_PRESETS
 
 __all__ = [
     "BUDGET_OVERRIDES",
     "DEFAULT_ENVS",
-    "REINFORCE_PRESETS",
     "ZOO_HYPERPARAMS",
     "action_label",
     "algo_rank",
@@ -37,9 +36,6 @@ CARTPOLE = "CartPole-v1"
 #: The default grid's envs.
 DEFAULT_ENVS = (CARTPOLE, MOUNTAIN_CAR)
 ZOO_VERSION = "2.9.2"
-
-#: The preset REINFORCE runs with on an env (other envs: default hyperparameters).
-REINFORCE_PRESETS = {CARTPOLE: "cartpole", MOUNTAIN_CAR: "solved-continuous"}
 
 #: Tuned hyperparameters of rl-baselines3-zoo 2.9.2, copied from ``rl_zoo3/hyperparams/ppo.yml``, ``a2c.yml`` and
 #: ``sac.yml`` (https://github.com/DLR-RM/rl-baselines3-zoo/tree/v2.9.2/hyperparams). Keys as in the yml:
@@ -119,13 +115,11 @@ def run_config(algo: str, env_id: str, timesteps: int | None = None, seed: int =
     :param env_id: Gymnasium id of the env
     :param timesteps: Budget overriding the per-env default (None: the default)
     :param seed: Seed of the run
-    :raise ValueError: For an unknown algorithm or env
+    :raise ValueError: For an unknown algorithm (checked by :class:`~sb3_reinforce.experiments.config.RunConfig`)
     """
-    if algo not in ALGOS:
-        raise ValueError(f"Unknown algorithm {algo!r}: expected one of {', '.join(ALGOS)}")
-    if algo == "reinforce" and env_id in REINFORCE_PRESETS:
-        name = REINFORCE_PRESETS[env_id]
-        preset = PRESETS[name]
+    if algo == "reinforce" and env_id in ENV_PRESETS:
+        name = env_id
+        preset = ENV_PRESETS[name]
         config = RunConfig(
             algo,
             copy.deepcopy(preset.setup),
@@ -133,7 +127,7 @@ def run_config(algo: str, env_id: str, timesteps: int | None = None, seed: int =
             timesteps=preset.timesteps,
             n_envs=preset.n_envs,
             preset=name,
-            source=f'sb3_reinforce.experiments.presets.PRESETS["{name}"]',
+            source=f"{name}'s entry of sb3_reinforce/zoo/hyperparams/reinforce.yml",
         )
     elif algo == "reinforce":
         config = RunConfig(algo, EnvSetup(env_id), source="Reinforce defaults")

@@ -15,7 +15,8 @@ from typing import Any
 import gymnasium as gym
 
 from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
-from sb3_reinforce.experiments.config import ALGOS, RunConfig, parse_hyperparameter
+from sb3_reinforce.experiments.config import RunConfig, parse_hyperparameter
+from sb3_reinforce.experiments.hyperparameters import check_algo
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
 
 __all__ = [
@@ -103,10 +104,10 @@ def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     overrides: dict[str, dict[str, Any]] = defaultdict(dict)
     for item in items:
         algo, sep, assignment = item.partition(":")
-        if not sep or algo not in ALGOS:
-            raise ValueError(f"Invalid --hyperparams item {item!r}: expected ALGO:KEY=VALUE with ALGO in {', '.join(ALGOS)}")
+        if not sep:
+            raise ValueError(f"Invalid --hyperparams item {item!r}: expected ALGO:KEY=VALUE")
         key, value = parse_hyperparameter(assignment)
-        overrides[algo][key] = value
+        overrides[check_algo(algo)][key] = value
     return dict(overrides)
 
 

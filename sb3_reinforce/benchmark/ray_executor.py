@@ -10,19 +10,28 @@ Faults: a task whose worker process dies is retried up to ``max_retries`` times 
 record says ``failed`` (the grid goes on). An exception inside a run is not retried: :func:`run` already turns it
 into a failed record. On Ctrl-C (or when the caller stops iterating), the outstanding tasks are cancelled.
 
+Checkpoints: with no shared disk, each run's newest checkpoint goes through Ray's object store to a small actor
+(:class:`RayCheckpoint`, one per grid, on the driver's node when possible): a retried task, on whichever worker,
+resumes from it bit-exactly, and its record is the one an uninterrupted run would have written. The actor lives as
+long as :meth:`RayExecutor.map`; a grid started again runs its unfinished runs from scratch (the same numbers).
+
 Ray is an optional dependency (``pip install "sb3-reinforce[ray]"``), imported only here.
 """
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from sb3_reinforce.benchmark.executor import lost_run_record, run
 from sb3_reinforce.benchmark.plan import RunTask
+from sb3_reinforce.experiments.checkpoints import DEFAULT_CHECKPOINT_FREQ
 
-__all__ = ["RAY_INSTALL", "RayExecutor", "import_ray"]
+__all__ = ["RAY_INSTALL", "RayCheckpoint", "RayExecutor", "import_ray"]
 
 RAY_INSTALL = 'pip install "sb3-reinforce[ray]"'
 #: Environment of every task: one BLAS/OpenMP thread per run, as in the local pool
@@ -42,12 +51,68 @@ def import_ray() -> ModuleType:
     return ray
 
 
-def _run_one_thread(function: Callable[[RunTask], dict[str, Any]], task: RunTask) -> dict[str, Any]:
-    """The body of a Ray task: one torch thread, then the run."""
+class _CheckpointShelf:
+    """The Ray actor that keeps the newest checkpoint of each run of a grid, by task key."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, bytes] = {}
+
+    def read(self, key: str) -> bytes | None:
+        return self._data.get(key)
+
+    def write(self, key: str, data: bytes) -> None:
+        self._data[key] = data
+
+    def clear(self, key: str) -> None:
+        self._data.pop(key, None)
+
+
+@dataclass(frozen=True)
+class RayCheckpoint:
+    """
+    The checkpoint of one run, kept by the grid's shelf actor: it travels with the task (an actor handle) and through
+    Ray's object store, so a task retried on another worker finds it. A checkpoint is a safety net: if the actor cannot
+    be reached, the run goes on without one (a warning), it never fails for it.
+
+    :param shelf: The actor handle
+    :param key: The run's task key
+    """
+
+    shelf: Any
+    key: str
+
+    def _call(self, method: str, *args: Any) -> Any:
+        ray = import_ray()
+        try:
+            return ray.get(getattr(self.shelf, method).remote(self.key, *args))
+        except ray.exceptions.RayError as error:
+            warnings.warn(f"the checkpoint of {self.key} is unavailable ({type(error).__name__}): the run goes on without it")
+            return None
+
+    def read(self) -> bytes | None:
+        return self._call("read")
+
+    def write(self, data: bytes) -> None:
+        self._call("write", data)
+
+    def clear(self) -> None:
+        self._call("clear")
+
+
+def _run_one_thread(
+    function: Callable[..., dict[str, Any]], task: RunTask, checkpoint: RayCheckpoint | None, checkpoint_freq: int
+) -> dict[str, Any]:
+    """The body of a Ray task: one torch thread, then the run (given its checkpoint if ``function`` takes one)."""
     import torch as th
 
     th.set_num_threads(1)
-    return function(task)
+    parameters = inspect.signature(function).parameters
+    kwargs: dict[str, Any] = {}
+    if checkpoint is not None and "checkpoint" in parameters:
+        kwargs.update(checkpoint=checkpoint)
+        if "checkpoint_freq" in parameters:
+            kwargs.update(checkpoint_freq=checkpoint_freq)
+    return function(task, **kwargs)
 
 
 class RayExecutor:
@@ -64,7 +129,9 @@ class RayExecutor:
     :param runtime_env: Extra Ray runtime environment of the tasks (its ``env_vars`` are added to the one-thread
         settings), e.g. ``{"env_vars": {"PYTHONPATH": ...}}``
     :param function: What a task runs (default: :func:`~sb3_reinforce.benchmark.executor.run`); it must return a
-        record and never raise for a failing run. Tests pass one that kills its worker.
+        record and never raise for a failing run, and is given ``checkpoint`` (a :class:`RayCheckpoint`) and
+        ``checkpoint_freq`` if it takes them. Tests pass one that kills its worker.
+    :param checkpoint_freq: Env steps between two checkpoints of a run (0: no checkpoints, a retried run starts again)
     :raise ImportError: When Ray is not installed (checked here, before any training)
     :raise ValueError: For a negative ``max_retries`` or an empty address
     """
@@ -74,7 +141,8 @@ class RayExecutor:
         address: str | None = "auto",
         max_retries: int = 2,
         runtime_env: dict[str, Any] | None = None,
-        function: Callable[[RunTask], dict[str, Any]] = run,
+        function: Callable[..., dict[str, Any]] = run,
+        checkpoint_freq: int = DEFAULT_CHECKPOINT_FREQ,
     ) -> None:
         self.ray = import_ray()
         if max_retries < 0:
@@ -87,6 +155,9 @@ class RayExecutor:
         runtime_env["env_vars"] = {**TASK_ENV_VARS, **runtime_env.get("env_vars", {})}
         self.runtime_env = runtime_env
         self.function = function
+        if isinstance(checkpoint_freq, bool) or not isinstance(checkpoint_freq, int) or checkpoint_freq < 0:
+            raise ValueError(f"checkpoint_freq must be an int >= 0, got {checkpoint_freq!r}")
+        self.checkpoint_freq = checkpoint_freq
         #: The object refs not yet returned by :meth:`map` (cancelled when it is interrupted)
         self.pending: list[Any] = []
         self._connected_here = False
@@ -123,6 +194,19 @@ class RayExecutor:
             if not pending:
                 return
 
+    def _make_shelf(self) -> Any:
+        """The actor keeping the runs' checkpoints: on this node if Ray allows (a worker node may be lost)."""
+        ray = self.ray
+        options: dict[str, Any] = dict(num_cpus=0)
+        try:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+            node_id = ray.get_runtime_context().get_node_id()
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node_id=node_id, soft=True)
+        except Exception:  # Ray Client, older Ray: anywhere will do
+            pass
+        return ray.remote(_CheckpointShelf).options(**options).remote()
+
     def map(self, tasks: Sequence[RunTask]) -> Iterator[tuple[RunTask, dict[str, Any]]]:
         if not tasks:
             return
@@ -135,7 +219,13 @@ class RayExecutor:
             runtime_env=self.runtime_env,
         )
         function_ref = ray.put(self.function)
-        by_ref = {remote.remote(function_ref, task): task for task in tasks}
+        shelf = self._make_shelf() if self.checkpoint_freq > 0 else None
+        by_ref = {
+            remote.remote(
+                function_ref, task, None if shelf is None else RayCheckpoint(shelf, task.key), self.checkpoint_freq
+            ): task
+            for task in tasks
+        }
         self.pending = list(by_ref)
         try:
             while self.pending:
@@ -151,6 +241,8 @@ class RayExecutor:
             self._cancel()
             raise
         finally:
+            if shelf is not None:
+                ray.kill(shelf)
             if self._connected_here:
                 ray.shutdown()
                 self._connected_here = False

@@ -342,7 +342,7 @@ def write_report(
     write_json_atomic(out_dir / "evaluations.json", evaluations)
 
     rows = summarize(records, env_order)
-    across_envs = summarize_across_envs(rows)
+    across_envs = summarize_across_envs(rows, algo_rank)
     write_json_atomic(out_dir / "summary.json", rows)
     write_json_atomic(out_dir / "summary_across_envs.json", across_envs)
     table = markdown_table(rows)

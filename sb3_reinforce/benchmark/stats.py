@@ -9,18 +9,17 @@ The bootstrap is :func:`scipy.stats.bootstrap` (percentile method, as in the pap
 stratum (an env) is resampled on its own and the IQM is taken over the pooled resampled scores, so every resample
 keeps the same number of runs per env. Per algorithm x env there is a single stratum: a plain bootstrap over seeds.
 
-scipy is an optional dependency (``pip install "sb3-reinforce[benchmark]"``); it is imported only here.
+scipy is an optional dependency (``pip install "sb3-reinforce[benchmark]"``); it is imported only here. This module
+imports neither SB3 nor torch, nor the rest of the package: it reads plain records.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
-from sb3_reinforce.benchmark.peers import algo_rank
 
 __all__ = ["BENCHMARK_INSTALL", "interval_estimate", "iqm", "require_scipy", "summarize_across_envs"]
 
@@ -113,13 +112,17 @@ def interval_estimate(
     return estimate
 
 
-def summarize_across_envs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarize_across_envs(
+    rows: Sequence[dict[str, Any]], algo_rank: Callable[[str], Any] | None = None
+) -> list[dict[str, Any]]:
     """
     Per algorithm (and budget-free): the IQM of the final rewards divided by each env's reward threshold, over every
     env with a threshold where it finished runs, with a 95 % confidence interval from a bootstrap stratified over
     the envs (each env's seeds resampled on their own).
 
-    :param rows: The rows of :func:`summarize`
+    :param rows: The rows of :func:`~sb3_reinforce.benchmark.report.summarize`
+    :param algo_rank: Sort key of the algorithms (:func:`~sb3_reinforce.benchmark.peers.algo_rank`); None: in the
+        order they first appear in ``rows``
     :return: One row per algorithm: ``algo``, ``envs``, ``n_runs``, ``iqm``, ``ci`` (None with fewer than 2 seeds
         on some env), ``solved_fraction``
     """
@@ -129,7 +132,7 @@ def summarize_across_envs(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]
             normalized = [value / row["threshold"] for value in row["final"]]
             strata[row["algo"]].append((row["env_id"], normalized, row["solved"], row["n_ok"] + row["n_failed"]))
     summary = []
-    for algo in sorted(strata, key=algo_rank):
+    for algo in strata if algo_rank is None else sorted(strata, key=algo_rank):
         estimate = interval_estimate([scores for _, scores, _, _ in strata[algo]])
         summary.append(
             dict(

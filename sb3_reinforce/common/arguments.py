@@ -5,23 +5,32 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from sb3_reinforce.common.validation import check_int
+
+
+def _number(text: str) -> int | float | str:
+    """The number ``text`` spells (an int where it is integral, as ``1e5``), else ``text`` itself."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() else value
+
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
     """
-    An argparse ``type`` for integers ``>= minimum``; accepts integral floats such as ``1e5`` (training budgets).
+    An argparse ``type`` for integers ``>= minimum``, checked by :func:`~sb3_reinforce.common.validation.check_int`;
+    accepts integral floats such as ``1e5`` (training budgets).
 
     :param minimum: Smallest accepted value
-    :return: The parsing function, raising ``argparse.ArgumentTypeError`` (exit code 2) on bad input
+    :return: The parsing function, raising ``argparse.ArgumentTypeError`` (exit code 2) with the check's message
     """
 
     def parse(text: str) -> int:
         try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
-        if not value.is_integer() or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
-        return int(value)
+            return check_int("value", _number(text), minimum)
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     parse.__name__ = f"int_at_least_{minimum}"
     return parse

@@ -16,13 +16,27 @@ def _got(value: Any) -> str:
     return f"got {value!r} of type {type(value).__name__}"
 
 
+def is_number(value: Any) -> bool:
+    """
+    Whether ``value`` is a real number: a Python or numpy int or float, not a bool.
+
+    >>> is_number(3), is_number(np.float32(0.5)), is_number(True), is_number("1")
+    (True, True, False, False)
+
+    :param value: Any value
+    """
+    return not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, float, np.integer, np.floating))
+
+
 def check_bool(name: str, value: Any) -> bool:
     """
+    :param name: The setting's name, for the error message
+    :param value: Its value
     :return: ``value`` as a Python bool
     :raises TypeError: if it is not a bool (``np.bool_`` included)
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool (True or False), {_got(value)}")
+        raise TypeError(f"{name} must be a boolean (true or false), {_got(value)}")
     return bool(value)
 
 
@@ -36,6 +50,10 @@ def check_int(name: str, value: Any, minimum: int | None = None, allow_none: boo
 
 def check_int(name: str, value: Any, minimum: int | None = None, allow_none: bool = False) -> int | None:
     """
+    :param name: The setting's name, for the error message
+    :param value: Its value
+    :param minimum: The smallest accepted value (None: no bound)
+    :param allow_none: Whether None is accepted (returned as is)
     :return: ``value`` as a Python int (or None where ``allow_none``)
     :raises TypeError: if it is not an int (a bool is not)
     :raises ValueError: if it is below ``minimum``
@@ -53,11 +71,17 @@ def check_number(
     name: str, value: Any, low: float, high: float = float("inf"), low_inclusive: bool = True, high_inclusive: bool = True
 ) -> float:
     """
+    :param name: The setting's name, for the error message
+    :param value: Its value
+    :param low: Lower bound of the accepted interval
+    :param high: Upper bound of the accepted interval
+    :param low_inclusive: Whether ``low`` itself is accepted
+    :param high_inclusive: Whether ``high`` itself is accepted
     :return: ``value`` as a Python float
     :raises TypeError: if it is not a real number (a bool is not)
-    :raises ValueError: if it is outside the interval from ``low`` to ``high``
+    :raises ValueError: if it is outside the interval from ``low`` to ``high`` (NaN always is)
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_number(value):
         raise TypeError(f"{name} must be a number, {_got(value)}")
     in_range = (value >= low if low_inclusive else value > low) and (value <= high if high_inclusive else value < high)
     if not in_range:
@@ -68,6 +92,10 @@ def check_number(
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
     """
+    :param name: What ``value`` names (``"baseline"``, ``"algorithm"``), for the error message
+    :param value: The choice made
+    :param choices: The accepted choices
+    :return: ``value``
     :raises ValueError: if ``value`` is not one of ``choices``
     """
     choices = list(choices)

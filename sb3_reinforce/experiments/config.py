@@ -11,23 +11,24 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 from stable_baselines3.common.base_class import BaseAlgorithm
 
+from sb3_reinforce.common.validation import check_number
 from sb3_reinforce.experiments.envs import EnvSetup, describe_env_setup
 from sb3_reinforce.experiments.hyperparameters import (
     ALGOS,
     LinearSchedule,
     build_kwargs,
+    check_algo,
     check_hyperparameters,
     constructor_defaults,
     parse_hyperparameter,
     parse_value,
 )
-from sb3_reinforce.experiments.presets import DEFAULT_PRESET, NO_PRESET, PRESETS, Preset
+from sb3_reinforce.experiments.presets import DEFAULT_PRESET, ENV_PRESETS, NO_PRESET, PRESETS, Preset
 
 __all__ = [
     "ALGOS",
@@ -73,8 +74,7 @@ class RunConfig:
     source: str | None = None
 
     def __post_init__(self) -> None:
-        if self.algo not in ALGOS:
-            raise ValueError(f"Unknown algorithm {self.algo!r}: expected one of {', '.join(ALGOS)}")
+        check_algo(self.algo)
 
     @property
     def env_id(self) -> str:
@@ -88,9 +88,7 @@ class RunConfig:
     def gamma(self) -> float:
         """Discount factor of the run: the ``gamma`` hyperparameter, or the algorithm's default."""
         gamma = self.hyperparams.get("gamma", constructor_defaults(self.algo)["gamma"])
-        if isinstance(gamma, bool) or not isinstance(gamma, numbers.Real):
-            raise ValueError(f"hyperparameter gamma must be a number, got {gamma!r}")
-        return float(gamma)
+        return check_number("hyperparameter gamma", gamma, 0.0, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -145,22 +143,36 @@ def make_config(
 
     * ``preset`` names one of :data:`~sb3_reinforce.experiments.presets.PRESETS` (``env_id``, if given, must be its
       env: presets are recipes for their own env);
-    * ``preset="none"`` (:data:`~sb3_reinforce.experiments.presets.NO_PRESET`), or an ``env_id`` with no ``preset``:
+    * an ``env_id`` with no ``preset``: the env's tuned entry of ``reinforce.yml``
+      (:data:`~sb3_reinforce.experiments.presets.ENV_PRESETS`) if it has one;
+    * ``preset="none"`` (:data:`~sb3_reinforce.experiments.presets.NO_PRESET`), or an ``env_id`` with no entry:
       a plain setup for the env (its own action space and reward, its own time limit, no normalization), the
-      algorithm's default hyperparameters and :data:`DEFAULT_TIMESTEPS`, even for an env that has a preset;
+      algorithm's default hyperparameters and :data:`DEFAULT_TIMESTEPS`;
     * neither: :data:`~sb3_reinforce.experiments.presets.DEFAULT_PRESET`.
 
     An ``algo`` other than the preset's keeps the preset's env setup and drops its hyperparameters, so the algorithm
     runs with SB3's defaults. The remaining arguments override the result; ``hyperparams`` are merged into the
     preset's.
 
+    :param preset: Name of a preset, :data:`~sb3_reinforce.experiments.presets.NO_PRESET`, or None (see above)
+    :param env_id: Gymnasium id of the env (None: the preset's)
+    :param algo: Key of :data:`ALGOS`
+    :param timesteps: Training budget (None: the preset's)
+    :param seed: Seed of the algorithm and of the training envs
+    :param n_envs: Number of training envs (None: the preset's)
+    :param actions: Action interface of the env setup (None: the preset's)
+    :param shaping: Reward shaping of the env setup (None: the preset's)
+    :param max_episode_steps: Time limit of training episodes (None: the preset's)
+    :param normalize_obs: Whether to normalize observations (None: the preset's)
+    :param hyperparams: Hyperparameters merged into the preset's (JSON-friendly, see the module docstring)
     :raise ValueError: For an unknown preset, env, algorithm or hyperparameter, or a bad combination
-    :raise TypeError: For a boolean hyperparameter that is not a boolean
+    :raise TypeError: For a boolean hyperparameter that is not a boolean, or a number one that is not a number
     """
-    if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}: expected one of {', '.join(ALGOS)}")
+    check_algo(algo)
     if preset is not None and preset != NO_PRESET and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}: expected one of {', '.join([*PRESETS, NO_PRESET])}")
+    if preset is None and env_id in ENV_PRESETS and algo == ENV_PRESETS[env_id].algo:
+        preset = env_id
     preset_name: str | None
     if preset == NO_PRESET or (preset is None and env_id is not None):
         plain_env = env_id or PRESETS[DEFAULT_PRESET].setup.env_id

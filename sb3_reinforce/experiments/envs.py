@@ -30,6 +30,7 @@ __all__ = [
     "EnvSetup",
     "check_env_id",
     "describe_env_setup",
+    "env_extra",
     "load_normalization",
     "make_env",
     "make_eval_env",
@@ -57,6 +58,21 @@ def closest_env_id(env_id: str) -> str | None:
     by_lower = {registered.lower(): registered for registered in gym.registry}
     close = difflib.get_close_matches(env_id.lower(), list(by_lower), n=1, cutoff=0.8)
     return by_lower[close[0]] if close else None
+
+
+#: Extra of sb3-reinforce that installs the envs of a Gymnasium family (the module of their entry point)
+ENV_EXTRAS = {"gymnasium.envs.box2d": "suite", "gymnasium.envs.mujoco": "suite"}
+
+
+def env_extra(env_id: str) -> str | None:
+    """
+    The extra of sb3-reinforce an env needs beyond the default install (``"suite"`` for Box2D and MuJoCo), or None.
+
+    >>> env_extra("LunarLander-v3"), env_extra("CartPole-v1")
+    ('suite', None)
+    """
+    entry_point = str(gym.spec(env_id).entry_point)
+    return next((extra for module, extra in ENV_EXTRAS.items() if entry_point.startswith(module)), None)
 
 
 def check_env_id(env_id: str) -> None:
@@ -140,15 +156,21 @@ def make_env(
         env_kwargs["max_episode_steps"] = setup.max_episode_steps
     if render_mode is not None:
         env_kwargs["render_mode"] = render_mode
-    return make_vec_env(
-        setup.env_id,
-        n_envs=n_envs,
-        seed=seed,
-        env_kwargs=env_kwargs,
-        # A partial of a module-level function: picklable, for SubprocVecEnv
-        wrapper_class=functools.partial(wrap_env, setup=setup, gamma=gamma, shaped=train),
-        vec_env_cls=vec_env_cls,
-    )
+    try:
+        return make_vec_env(
+            setup.env_id,
+            n_envs=n_envs,
+            seed=seed,
+            env_kwargs=env_kwargs,
+            # A partial of a module-level function: picklable, for SubprocVecEnv
+            wrapper_class=functools.partial(wrap_env, setup=setup, gamma=gamma, shaped=train),
+            vec_env_cls=vec_env_cls,
+        )
+    except gym.error.DependencyNotInstalled as error:
+        extra = env_extra(setup.env_id)
+        if extra is None:
+            raise
+        raise ImportError(f'{setup.env_id} needs {error}: install it with pip install "sb3-reinforce[{extra}]"') from error
 
 
 def make_train_env(setup: EnvSetup, n_envs: int = 1, seed: int | None = None, gamma: float = 0.99) -> VecEnv:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import ast
 import copy
 import inspect
-import numbers
+import math
 from typing import Any
 
 from stable_baselines3 import A2C, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 
+from sb3_reinforce.common.validation import check_bool, check_choice, check_number, is_number
 from sb3_reinforce.experiments.policy_kwargs import NAMED_POLICY_KWARGS, parse_policy_kwargs, policy_kwargs_to_json
 from sb3_reinforce.reinforce import Reinforce
 
@@ -32,6 +33,7 @@ __all__ = [
     "ALGOS",
     "LinearSchedule",
     "build_kwargs",
+    "check_algo",
     "check_hyperparameters",
     "constructor_defaults",
     "parse_hyperparameter",
@@ -40,6 +42,18 @@ __all__ = [
 
 #: Algorithms a run can use: REINFORCE and, for comparison, SB3's PPO, SAC and A2C (the benchmark's table order).
 ALGOS: dict[str, type[BaseAlgorithm]] = {"reinforce": Reinforce, "ppo": PPO, "sac": SAC, "a2c": A2C}
+
+
+def check_algo(algo: str) -> str:
+    """
+    The one check of an algorithm name (run configs, saved runs, the benchmark's overrides).
+
+    :param algo: A key of :data:`ALGOS`
+    :return: ``algo``
+    :raise ValueError: Naming the unknown algorithm and the known ones
+    """
+    return check_choice("algorithm", algo, ALGOS)
+
 
 # Constructor arguments that a run sets itself (the value: the RunConfig field or train() argument that sets it)
 NOT_HYPERPARAMETERS = {"seed": "seed", "tensorboard_log": "tensorboard_log", "verbose": "verbose", "device": "device"}
@@ -71,6 +85,12 @@ class LinearSchedule:
 
     def __repr__(self) -> str:
         return f"LinearSchedule({self.initial_value})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LinearSchedule) and other.initial_value == self.initial_value
+
+    def __hash__(self) -> int:
+        return hash(self.initial_value)
 
 
 class _DictCallsToLiterals(ast.NodeTransformer):
@@ -132,18 +152,14 @@ def parse_hyperparameter(text: str) -> tuple[str, Any]:
 
 def constructor_defaults(algo: str) -> dict[str, Any]:
     """The hyperparameters of ``ALGOS[algo]`` (constructor arguments that a run does not set) and their defaults."""
-    parameters = inspect.signature(ALGOS[algo].__init__).parameters
+    parameters = inspect.signature(ALGOS[check_algo(algo)].__init__).parameters
     return {name: param.default for name, param in parameters.items() if name not in _SET_BY_THE_RUN}
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _is_schedule(value: Any) -> bool:
     if not (isinstance(value, str) and value.startswith("lin_")):
         return False
-    return _is_number(parse_value(value[len("lin_") :]))
+    return is_number(parse_value(value[len("lin_") :]))
 
 
 def check_hyperparameters(algo: str, hyperparams: dict[str, Any]) -> None:
@@ -152,8 +168,9 @@ def check_hyperparameters(algo: str, hyperparams: dict[str, Any]) -> None:
     number or a ``lin_<x>`` schedule, a boolean), and that ``policy_kwargs`` can be read; the algorithm checks the
     rest when it is built.
 
-    :raise ValueError: Naming the first unknown hyperparameter or bad value
-    :raise TypeError: Naming a boolean hyperparameter given something else than a boolean
+    :raise ValueError: Naming the first unknown algorithm, hyperparameter or bad value
+    :raise TypeError: Naming a boolean hyperparameter given something else than a boolean, or a number one given
+        something else than a number or a schedule
     """
     defaults = constructor_defaults(algo)
     for name, value in hyperparams.items():
@@ -168,11 +185,11 @@ def check_hyperparameters(algo: str, hyperparams: dict[str, Any]) -> None:
                 f"unknown hyperparameter {name!r} for {ALGOS[algo].__name__}{hint}; valid names: {', '.join(defaults)}"
             )
         default = defaults[name]
-        if isinstance(default, bool) and not isinstance(value, bool):
+        if isinstance(default, bool):
             # A string such as "false" would count as true
-            raise TypeError(f"hyperparameter {name} must be a boolean (true or false), got {value!r}")
-        if _is_number(default) and not _is_number(value) and not _is_schedule(value):
-            raise ValueError(f"hyperparameter {name} must be a number, got {value!r}")
+            check_bool(f"hyperparameter {name}", value)
+        elif is_number(default) and not _is_schedule(value):
+            check_number(f"hyperparameter {name}", value, -math.inf)
         if name == "policy_kwargs" and value is not None:
             parse_policy_kwargs(value)
 

@@ -2,7 +2,14 @@
 Named recipes: an env setup, the algorithm's hyperparameters and a training budget.
 
 :data:`PRESETS` is the one registry; ``python -m sb3_reinforce train --preset NAME``, the examples and the benchmark
-read it. To add a preset, add an entry (hyperparameters JSON-friendly: see :mod:`sb3_reinforce.experiments.config`).
+read it. It holds two kinds of recipe:
+
+* **each env's tuned entry**, named by its env id (``"CartPole-v1"``, ...), read from RL Zoo's file ``reinforce.yml``
+  (:mod:`sb3_reinforce.experiments.zoo_entries`): the zoo and the command line train the same recipe, written once.
+  ``--env E`` alone trains it. To tune or add one, edit the yml;
+* **variants** of the seed notebook's MountainCar experiment, defined below: the notebook as written, and the
+  Bernoulli and gSDE recipes that fix it. To add one, add an entry (hyperparameters JSON-friendly: see
+  :mod:`sb3_reinforce.experiments.config`).
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ from typing import Any
 
 from sb3_reinforce.experiments.envs import EnvSetup
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
+from sb3_reinforce.experiments.zoo_entries import zoo_presets
 
-__all__ = ["DEFAULT_PRESET", "NO_PRESET", "PRESETS", "Preset"]
+__all__ = ["ALIASES", "DEFAULT_PRESET", "NO_PRESET", "PRESETS", "Preset"]
 
 
 @dataclass
@@ -42,24 +50,9 @@ DEFAULT_PRESET = "solved"
 #: ``--preset none``: no recipe, the env's plain setup and the algorithm's default hyperparameters.
 NO_PRESET = "none"
 
-# The Gaussian recipe, shared by the plain and the gSDE preset
-_CONTINUOUS_SETUP = EnvSetup(MOUNTAIN_CAR, actions="continuous", shaping="energy", normalize_obs=True)
-_CONTINUOUS_HYPERPARAMS: dict[str, Any] = dict(
-    learning_rate="lin_0.003",  # decayed to 0: holds the first, gentle climb (see log_std_init)
-    n_episodes=10,
-    # gamma < 1 rewards arriving early over saving throttle: with gamma 1 the return is the true reward
-    gamma=1.0,
-    baseline="value",
-    # With gamma 1 the shaping telescopes out of the Monte-Carlo return; GAE(0.9) keeps its local signal
-    # (the energy gained step by step) while the critic is still learning, which is what finds the flag
-    gae_lambda=0.9,
-    normalize_returns=True,
-    max_grad_norm=10.0,
-    # A small std: exploration comes from the shaping. With a larger one (and a constant lr) training drifts
-    # from the first, gentle climb (99) to hard pushing (~93): the noise's own throttle cost, 0.1 * std^2 per
-    # step, favours short climbs (our reading, README)
-    policy_kwargs=dict(log_std_init=-2.0),
-)
+#: Every env's tuned entry of ``reinforce.yml``, by env id
+ENV_PRESETS: dict[str, Preset] = zoo_presets()
+_CONTINUOUS = ENV_PRESETS[MOUNTAIN_CAR]
 
 PRESETS: dict[str, Preset] = {
     "notebook": Preset(
@@ -94,39 +87,22 @@ PRESETS: dict[str, Preset] = {
         ),
         timesteps=50_000,
     ),
-    "solved-continuous": Preset(
-        description="A Gaussian policy on the true objective: energy shaping, 999-step episodes, gamma 1, GAE(0.9)",
-        setup=_CONTINUOUS_SETUP,
-        hyperparams=_CONTINUOUS_HYPERPARAMS,
-        timesteps=150_000,
-    ),
     "solved-gsde": Preset(
-        description="solved-continuous with gSDE exploration: a new noise matrix every step (unbiased, docs/reinforce.md)",
-        setup=_CONTINUOUS_SETUP,
+        description="MountainCarContinuous-v0's entry with gSDE exploration, a new noise matrix every step",
+        setup=_CONTINUOUS.setup,
         # gSDE's std is sigma * |z(s)| over the 64 latent features: with log_std_init -3 it starts at 0.04-0.18 across
-        # states (mean 0.11), close to the Gaussian preset's 0.135
+        # states (mean 0.11), close to the Gaussian entry's 0.135
         hyperparams={
-            **_CONTINUOUS_HYPERPARAMS,
+            **_CONTINUOUS.hyperparams,
             "use_sde": True,
             "sde_sample_freq": 1,
             "policy_kwargs": dict(log_std_init=-3.0),
         },
-        timesteps=150_000,
+        timesteps=_CONTINUOUS.timesteps,
     ),
-    "cartpole": Preset(
-        description="CartPole-v1 in 40k steps: value baseline fitted 10 times per batch, 5 episodes per update",
-        setup=EnvSetup("CartPole-v1"),
-        hyperparams=dict(
-            learning_rate="lin_0.01",
-            n_episodes=5,
-            # The failures are slow drifts of the cart off the track: a long horizon sees them (0.99: 7/10 seeds)
-            gamma=0.995,
-            # A critic that keeps up with the policy: with one critic step per batch this baseline was the slowest
-            baseline="value",
-            critic_epochs=10,
-            gae_lambda=0.95,
-            normalize_returns=True,
-        ),
-        timesteps=40_000,
-    ),
+    **ENV_PRESETS,
 }
+
+#: Older names of env entries, kept working: ``--preset cartpole`` is ``--env CartPole-v1``
+ALIASES = {"cartpole": "CartPole-v1", "solved-continuous": MOUNTAIN_CAR}
+PRESETS.update({alias: PRESETS[env_id] for alias, env_id in ALIASES.items()})

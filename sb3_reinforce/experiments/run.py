@@ -12,6 +12,10 @@ it. An interrupted training is saved as ``P_interrupted`` (with ``"interrupted":
 model at ``P`` is never replaced by a partial one. ``train`` itself overwrites the files at ``P`` (as SB3's
 ``save`` does); :func:`~sb3_reinforce.experiments.saved.choose_save_path` picks a path that does not.
 
+``train(config, checkpoint=FileCheckpoint(...), resume=True)`` writes checkpoints every ``checkpoint_freq`` env steps
+and on Ctrl-C, and continues a killed run from its newest one, bit-exactly
+(:mod:`~sb3_reinforce.experiments.checkpoints`, ``docs/resume.md``).
+
 Loading (:func:`load_run`, :func:`~sb3_reinforce.experiments.saved.load_trained`) lives in
 :mod:`sb3_reinforce.experiments.saved`; its names are importable from here too.
 """
@@ -35,7 +39,16 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from sb3_reinforce.common.callbacks import ShapedReturnLogger, TrueReturnLogger, TrueRewardEvaluator
+from sb3_reinforce.experiments.callbacks import ShapedReturnLogger, TrueReturnLogger, TrueRewardEvaluator
+from sb3_reinforce.experiments.checkpoints import (
+    DEFAULT_CHECKPOINT_FREQ,
+    CheckpointStore,
+    ResumedEvaluator,
+    check_same_run,
+    make_checkpointer,
+    read_checkpoint,
+    supports_checkpoints,
+)
 from sb3_reinforce.experiments.config import RunConfig, build_kwargs, check_hyperparameters
 from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
 from sb3_reinforce.experiments.records import machine_info, write_json_atomic
@@ -119,6 +132,7 @@ class TrainResult:
     :param saved: The base path ``P`` the run was saved to (``P_interrupted`` if interrupted; None: not saved)
     :param evaluation_interrupted: The final evaluation was stopped by ``KeyboardInterrupt`` (the model was saved
         before it)
+    :param resumed_from: The env steps of the checkpoint the run resumed from (None: it started from scratch)
     """
 
     model: BaseAlgorithm
@@ -130,6 +144,7 @@ class TrainResult:
     interrupted: bool = False
     saved: Path | None = None
     evaluation_interrupted: bool = False
+    resumed_from: int | None = None
 
     @property
     def num_timesteps(self) -> int:
@@ -172,11 +187,14 @@ def train(
     device: str = "auto",
     command: str | None = None,
     callbacks: Sequence[BaseCallback] = (),
+    checkpoint: CheckpointStore | None = None,
+    checkpoint_freq: int = DEFAULT_CHECKPOINT_FREQ,
+    resume: bool = False,
 ) -> TrainResult:
     """
     Train ``config``, save it (``P.zip``, ``P.json``, ``P_vecnormalize.pkl``) and evaluate it on the true task.
 
-    Every run logs ``rollout/ep_true_rew_mean`` (:class:`~sb3_reinforce.common.callbacks.TrueReturnLogger`) and, with
+    Every run logs ``rollout/ep_true_rew_mean`` (:class:`~sb3_reinforce.experiments.callbacks.TrueReturnLogger`) and, with
     shaping, ``rollout/ep_shaped_rew_mean``. The model is saved before the final evaluation, whose result is then
     added to ``P.json``; Ctrl-C during that evaluation stops it and keeps the saved model.
 
@@ -192,40 +210,68 @@ def train(
     :param verbose: Verbosity of the algorithm (1: SB3's log tables)
     :param device: Torch device
     :param command: Command line to record in ``P.json``
-    :param callbacks: More callbacks
+    :param callbacks: More callbacks (their state is not in the checkpoints)
+    :param checkpoint: Where the run writes its checkpoints (:mod:`~sb3_reinforce.experiments.checkpoints`): every
+        ``checkpoint_freq`` env steps and on Ctrl-C; cleared once the run is saved and evaluated. None, or an algorithm
+        of SB3 (which cannot resume exactly): no checkpoints
+    :param checkpoint_freq: Env steps between two checkpoints (0: only on Ctrl-C)
+    :param resume: Continue the run from the checkpoint in ``checkpoint``, bit-exactly, if there is one (the same
+        run, evaluations included, as if it had never stopped; ``docs/resume.md``); else start it
     :return: The model, its evaluations and timings
-    :raise ValueError: For a run that cannot be built (bad hyperparameter, env, action space)
+    :raise ValueError: For a run that cannot be built (bad hyperparameter, env, action space), or a checkpoint of
+        another run
     """
     check_hyperparameters(config.algo, config.hyperparams)  # before config.gamma is used to build the env
     try:
         env = make_train_env(config.env_setup, n_envs=config.n_envs, seed=config.seed, gamma=config.gamma)
     except (ValueError, TypeError, gym.error.Error) as error:
         raise ValueError(f"cannot build {config.env_id} with {config.env_setup.actions} actions: {error}") from error
+    store = checkpoint if checkpoint is not None and supports_checkpoints(config.algo_class) else None
+    evaluation = dict(eval_episodes=eval_episodes, eval_seed=eval_seed, eval_freq=eval_freq)
+    evaluation.update(eval_freq_episodes=eval_freq_episodes, eval_envs=eval_envs)
+    run_info = dict(config=json.loads(json.dumps(config.to_dict(), default=repr)), evaluation=evaluation, command=command)
     try:
-        model = build_model(config, env, tensorboard_log=tensorboard_log, verbose=verbose, device=device)
+        model, run_state = _start_or_resume(config, env, store, resume, run_info, tensorboard_log, verbose, device)
     except ValueError:
         env.close()
         raise
     eval_env = make_eval_env(config.env_setup, gamma=config.gamma, n_envs=eval_envs, seed=eval_seed)
-    evaluator = TrueRewardEvaluator(eval_env, eval_freq, eval_freq_episodes, budget=config.timesteps, eval_seed=eval_seed)
+    evaluator_class = TrueRewardEvaluator if run_state is None else ResumedEvaluator
+    evaluator = evaluator_class(eval_env, eval_freq, eval_freq_episodes, budget=config.timesteps, eval_seed=eval_seed)
     run_callbacks: list[BaseCallback] = [TrueReturnLogger(), evaluator, *callbacks]
     if config.env_setup.shaping != "none":
         run_callbacks.insert(1, ShapedReturnLogger())
+    checkpointer = None
+    if store is not None:
+        checkpointer = make_checkpointer(store, checkpoint_freq, run_callbacks, run_info, run_state)
+        run_callbacks.append(checkpointer)
 
     tb_log_name = f"{config.algo_class.__name__}_{config.preset or config.env_id}_seed{config.seed}"
     interrupted = False
+    # A resumed run continues to the same budget: its remaining steps, with the step counter carried on
+    steps = config.timesteps if run_state is None else max(config.timesteps - model.num_timesteps, 0)
+    prior_train_time, prior_eval_time = (0.0, 0.0) if run_state is None else (run_state["train_time"], evaluator.eval_time)
     start = time.perf_counter()
     try:
-        model.learn(config.timesteps, callback=CallbackList(run_callbacks), tb_log_name=tb_log_name, progress_bar=progress_bar)
+        model.learn(
+            steps,
+            callback=CallbackList(run_callbacks),
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=run_state is None,
+            progress_bar=progress_bar,
+        )
     except KeyboardInterrupt:
         interrupted = True
+        if checkpointer is not None:
+            checkpointer.write_now()  # resumable from the start of the rollout it was in
     except BaseException:
         env.close()
         eval_env.close()
         raise
     learn_time = time.perf_counter() - start
-    train_time = max(learn_time - evaluator.eval_time, 1e-9)
+    train_time = max(prior_train_time + learn_time - (evaluator.eval_time - prior_eval_time), 1e-9)
     result = TrainResult(model, config, None, evaluator.evaluations, train_time, evaluator.eval_time, interrupted)
+    result.resumed_from = None if run_state is None else int(run_state["num_timesteps"])
     try:
         # Saved first: nothing after training (the evaluation, a Ctrl-C during it) can lose the model
         paths = None
@@ -243,10 +289,38 @@ def train(
                 result.evaluation = EvalResult.from_episodes(rewards, lengths, config.env_id)
                 if paths is not None:
                     _write_run_file(result, paths, command, normalized=isinstance(env, VecNormalize))
+        if store is not None and not interrupted and not result.evaluation_interrupted:
+            store.clear()  # the run is done: nothing to resume
     finally:
         eval_env.close()
         env.close()
     return result
+
+
+def _start_or_resume(
+    config: RunConfig,
+    env: VecEnv,
+    store: CheckpointStore | None,
+    resume: bool,
+    run_info: dict[str, Any],
+    tensorboard_log: str | None,
+    verbose: int,
+    device: str,
+) -> tuple[BaseAlgorithm, dict[str, Any] | None]:
+    """
+    A new model on ``env``, or, with ``resume`` and a checkpoint in ``store``, the checkpoint's model and run state.
+
+    :raise ValueError: If the checkpoint is of another run (other config or evaluation settings), naming what differs
+    """
+    data = store.read() if store is not None and resume else None
+    if data is None:
+        if store is not None:
+            store.clear()  # a checkpoint left by another run must never be resumed into this one
+        return build_model(config, env, tensorboard_log, verbose, device), None
+    model_file, run_state = read_checkpoint(data)
+    check_same_run(run_state, run_info)
+    model = config.algo_class.load(model_file, env=env, device=device, tensorboard_log=tensorboard_log, verbose=verbose)
+    return model, run_state
 
 
 def _save_model(result: TrainResult, env: VecEnv, paths: RunPaths) -> None:

@@ -31,7 +31,7 @@ from stable_baselines3.common.vec_env import VecEnv, VecTransposeImage
 
 from sb3_reinforce.experiments.config import RunConfig
 from sb3_reinforce.experiments.envs import EnvSetup, check_env_id, load_normalization, make_env
-from sb3_reinforce.experiments.hyperparameters import ALGOS
+from sb3_reinforce.experiments.hyperparameters import ALGOS, check_algo
 
 __all__ = [
     "DEFAULT_EVAL_SEED",
@@ -205,8 +205,8 @@ def load_run(
     paths = RunPaths.of(model_path)
     if not paths.model.is_file():
         raise ValueError(f"model file not found: {paths.model}")
-    if algo is not None and algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}: expected one of {', '.join(ALGOS)}")
+    if algo is not None:
+        check_algo(algo)
     trained_on = None
     if paths.config.is_file():
         config = _read_config(paths)

@@ -270,6 +270,12 @@ class EpisodeRolloutBuffer(BaseBuffer):
         for start in range(0, self.n_steps, size):
             yield self._get_samples(np.arange(start, min(start + size, self.n_steps)))
 
+    def samples(self, indices: np.ndarray) -> EpisodeRolloutSamples:
+        """The given steps of the finished batch, as tensors (a minibatch)."""
+        if not self.finalized:
+            raise RuntimeError("EpisodeRolloutBuffer.samples() called before the batch was complete (finalize())")
+        return self._get_samples(indices)
+
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> EpisodeRolloutSamples:  # type: ignore[override]
         return EpisodeRolloutSamples(
             observations=self.obs_to_torch(_map(self.observations, lambda array: array[batch_inds])),

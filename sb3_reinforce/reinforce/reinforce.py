@@ -8,7 +8,6 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance
@@ -17,11 +16,12 @@ from stable_baselines3.common.vec_env import VecEnv
 from sb3_reinforce.common.validation import check_bool, check_int, check_number
 from sb3_reinforce.reinforce.actor import SamplingNoise, make_rollout_actor
 from sb3_reinforce.reinforce.baselines import Baseline, make_baseline
-from sb3_reinforce.reinforce.critic import critic_loss, critic_values, fit_critic
+from sb3_reinforce.reinforce.critic import critic_values, fit_critic
 from sb3_reinforce.reinforce.env_checks import check_finite_step, warn_about_env
 from sb3_reinforce.reinforce.episode_buffer import EpisodeRolloutBuffer
 from sb3_reinforce.reinforce.episode_scheduler import EpisodeScheduler
-from sb3_reinforce.reinforce.policies import actor_and_critic_parameters
+from sb3_reinforce.reinforce.policy_update import LossTerms, PolicyUpdate
+from sb3_reinforce.reinforce.resume import ResumableOnPolicyAlgorithm
 
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
@@ -29,7 +29,7 @@ SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 CRITIC_DEFAULTS = {"critic_epochs": 1, "vf_coef": 0.5}
 
 
-class Reinforce(OnPolicyAlgorithm):
+class Reinforce(ResumableOnPolicyAlgorithm):
     """
     REINFORCE: Monte-Carlo policy gradient (Williams, 1992), with a choice of baselines: running mean, leave-one-out
     (RLOO), group-relative (GRPO) or a learned value function.
@@ -78,6 +78,14 @@ class Reinforce(OnPolicyAlgorithm):
     :param vf_coef: Value function coefficient for the loss calculation (value baseline only)
     :param critic_epochs: Gradient steps of the critic per batch (value baseline only): the first with the policy's,
         the others on the critic alone, on the same targets (a critic that learns slowly removes little variance)
+    :param n_epochs: Gradient steps of the policy per batch: the REINFORCE step, then ``n_epochs - 1`` steps whose
+        terms are weighted by the importance ratio ``pi(a|s) / pi_old(a|s)`` to the policy that played the batch
+        (the per-step surrogate of TRPO/PPO, :mod:`~sb3_reinforce.reinforce.policy_update`): more learning from each
+        batch of episodes, at the cost of a bias that grows as the policy moves away from the batch's
+    :param minibatch_size: Steps per gradient step in the importance-weighted epochs, shuffled (None: the whole
+        batch, one step per epoch)
+    :param target_kl: Stop an update's extra steps (``n_epochs > 1``) before the one at which the estimated KL
+        divergence from the batch's policy exceeds this value (None: no limit)
     :param max_grad_norm: The maximum norm of the gradient, applied to the actor's and the critic's parameters
         separately (parameters shared by both, such as a shared CNN, count with the actor)
     :param max_episode_steps: Bound on the length of one episode: an env whose episodes run longer (for instance
@@ -121,6 +129,9 @@ class Reinforce(OnPolicyAlgorithm):
         ent_coef: float = 0.0,
         vf_coef: float = 0.5,
         critic_epochs: int = 1,
+        n_epochs: int = 1,
+        minibatch_size: int | None = None,
+        target_kl: float | None = None,
         max_grad_norm: float = 0.5,
         max_episode_steps: int = 100_000,
         use_sde: bool = False,
@@ -149,6 +160,9 @@ class Reinforce(OnPolicyAlgorithm):
             check_number(name, value, 0.0)
         check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
         self.critic_epochs = check_int("critic_epochs", critic_epochs, minimum=1)
+        self.n_epochs = check_int("n_epochs", n_epochs, minimum=1)
+        self.minibatch_size = check_int("minibatch_size", minibatch_size, minimum=1, allow_none=True)
+        self.target_kl = None if target_kl is None else check_number("target_kl", target_kl, 0.0, low_inclusive=False)
         self.max_episode_steps = check_int("max_episode_steps", max_episode_steps, minimum=1)
         check_int("stats_window_size", stats_window_size, minimum=1)
         self.baseline = baseline
@@ -237,7 +251,8 @@ class Reinforce(OnPolicyAlgorithm):
         self._set_training_mode(False)
         rollout_buffer.reset()
         scheduler = self.episode_scheduler
-        self._start_episodes(scheduler.start(env, self._last_episode_starts, self._sampling_noise.rng))
+        # The resumable point (resume.py): taken before anything is drawn; every env is reset unless learn() just did
+        self._start_episodes(scheduler.start(env, self._take_resume_point(), self._sampling_noise.rng))
         actor = make_rollout_actor(self.policy, self._sampling_noise)
         if self.use_sde:
             actor.reset_noise(env.num_envs)
@@ -307,70 +322,47 @@ class Reinforce(OnPolicyAlgorithm):
         self.baseline_estimator.update(rollout_buffer)
 
     def train(self) -> None:
-        """Update policy using the currently gathered rollout buffer (one gradient step on the whole batch)."""
+        """
+        Update the policy on the gathered batch: one REINFORCE gradient step, then up to ``n_epochs - 1``
+        importance-weighted steps on the same batch (:mod:`~sb3_reinforce.reinforce.policy_update`).
+        """
         self._set_training_mode(True)  # (batch norm, dropout)
         self._update_learning_rate(self.policy.optimizer)
-
         buffer = self.rollout_buffer
         with_critic = self.baseline_estimator.uses_critic
-        # Every term is a sum over the steps of an episode, averaged over the N episodes of the batch (see the class
-        # docstring): the chunks of `batch_size` steps add up to exactly the whole-batch gradient
-        per_episode = 1.0 / buffer.n_episodes
-        policy_loss_sum, entropy_loss_sum, value_loss_sum = 0.0, 0.0, 0.0
-        self.policy.optimizer.zero_grad()
-        for rollout_data in buffer.get(self.batch_size):
-            actions = rollout_data.actions
-            if isinstance(self.action_space, spaces.Discrete):
-                actions = actions.long().flatten()  # stored as floats
-
-            if with_critic:
-                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
-            else:
-                # No critic in the loss: skip the value network's forward and backward passes
-                distribution = self.policy.get_distribution(rollout_data.observations)
-                log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
-
-            # Its gradient is the REINFORCE estimator averaged over episodes, -1/N sum_i sum_t w_t grad log pi(a_t|s_t)
-            policy_loss = -(rollout_data.weights * log_prob).sum() * per_episode
-            # Entropy loss favor exploration (approximated by -log_prob when there is no analytical form)
-            entropy_loss = (log_prob if entropy is None else -entropy).sum() * per_episode
-            loss = policy_loss + self.ent_coef * entropy_loss
-            if with_critic:
-                # Value loss using the Monte-Carlo (lambda-)returns as targets
-                value_loss = critic_loss(rollout_data.returns, values, buffer.n_episodes)
-                loss = loss + self.vf_coef * value_loss
-                value_loss_sum += value_loss.item()
-            loss.backward()
-            policy_loss_sum += policy_loss.item()
-            entropy_loss_sum += entropy_loss.item()
-
-        loss_value = policy_loss_sum + self.ent_coef * entropy_loss_sum + self.vf_coef * value_loss_sum
-        if not np.isfinite(loss_value):
-            # Stop before the step rather than write NaN into the weights (and into the next checkpoint)
-            self.policy.optimizer.zero_grad()
-            raise RuntimeError(
-                f"Non-finite loss {loss_value} (policy_gradient_loss={policy_loss_sum}): training stopped before "
-                f"this update, the weights are unchanged. Lower the learning rate "
-                f"(now {self.policy.optimizer.param_groups[0]['lr']}) or check the env's rewards."
-            )
-
-        # Clip grad norm: the actor's and the critic's separately, so that a large value error cannot shrink the policy step
-        actor_params, critic_params = actor_and_critic_parameters(self.policy)
-        grad_norm = th.nn.utils.clip_grad_norm_(actor_params, self.max_grad_norm)
+        update = PolicyUpdate(
+            self.policy, buffer, self.batch_size, self.ent_coef, self.vf_coef, with_critic, self.max_grad_norm
+        )
+        # The behaviour policy's probabilities, needed only by the steps after the first
+        old_log_probs = update.log_probs() if self.n_epochs > 1 else None
+        reinforce_step = update.step()
+        assert reinforce_step is not None  # only a step with a target_kl is ever skipped
         if with_critic:
-            value_grad_norm = th.nn.utils.clip_grad_norm_(critic_params, self.max_grad_norm)
-            self.logger.record("train/value_grad_norm", value_grad_norm.item())
-        self.policy.optimizer.step()
+            self.logger.record("train/value_grad_norm", reinforce_step.value_grad_norm)
+        n_steps, approx_kl = 1, 0.0
+        for indices in update.minibatches(self.n_epochs - 1, self.minibatch_size, self._sampling_noise.rng):
+            terms = update.step(old_log_probs, indices, self.target_kl)
+            if terms is None:
+                break  # the KL bound is reached: this update is over
+            n_steps, approx_kl = n_steps + 1, terms.approx_kl
         self._n_updates += 1
         if with_critic and self.critic_epochs > 1:
             fit_critic(self.policy, buffer, self.critic_epochs - 1, self.batch_size, self.vf_coef, self.max_grad_norm)
+        if self.n_epochs > 1:
+            self.logger.record("train/policy_steps", n_steps)
+            self.logger.record("train/approx_kl", approx_kl)
+        # The REINFORCE step's loss and gradient: what an update is, whatever steps follow
+        self._record_train_stats(reinforce_step)
+        self._end_update()
 
+    def _record_train_stats(self, terms: LossTerms) -> None:
+        buffer = self.rollout_buffer
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/baseline", self.baseline_estimator.name, exclude=("stdout", "log", "json", "csv"))
-        self.logger.record("train/policy_gradient_loss", policy_loss_sum)
-        self.logger.record("train/entropy_loss", entropy_loss_sum)
-        self.logger.record("train/loss", loss_value)
-        self.logger.record("train/grad_norm", grad_norm.item())
+        self.logger.record("train/policy_gradient_loss", terms.policy)
+        self.logger.record("train/entropy_loss", terms.entropy)
+        self.logger.record("train/loss", terms.policy + self.ent_coef * terms.entropy + self.vf_coef * terms.value)
+        self.logger.record("train/grad_norm", terms.grad_norm)
         self.logger.record("train/episodes_per_update", buffer.n_episodes)
         self.logger.record("train/steps_per_update", buffer.n_steps)
         self.logger.record("train/return_mean", float(buffer.returns.mean()))
@@ -380,8 +372,8 @@ class Reinforce(OnPolicyAlgorithm):
         self.logger.record("train/pg_weight_std", float(buffer.advantages.std()))
         for key, value in self.baseline_estimator.diagnostics().items():
             self.logger.record(f"train/{key}", value)
-        if with_critic:
-            self.logger.record("train/value_loss", value_loss_sum)
+        if self.baseline_estimator.uses_critic:
+            self.logger.record("train/value_loss", terms.value)
             self.logger.record("train/explained_variance", explained_variance(buffer.values, buffer.returns))
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())

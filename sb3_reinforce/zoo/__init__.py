@@ -13,15 +13,16 @@ is called.
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 from types import ModuleType
 
+from sb3_reinforce.experiments.zoo_entries import ZOO_HYPERPARAMS_FILE
 from sb3_reinforce.zoo.sampler import convert_reinforce_params, sample_reinforce_params
 
 ALGO_NAME = "reinforce"
 INSTALL_HINT = 'pip install "sb3-reinforce[zoo]"'
-# Shipped as package data (setup.cfg), found beside this module rather than in the working directory
-HYPERPARAMS_FILE = Path(__file__).resolve().parent / "hyperparams" / "reinforce.yml"
+# Shipped as package data (setup.cfg), found beside this module rather than in the working directory; the command
+# line reads the same file (sb3_reinforce.experiments.zoo_entries)
+HYPERPARAMS_FILE = ZOO_HYPERPARAMS_FILE
 
 
 def import_zoo(module: str = "rl_zoo3") -> ModuleType:

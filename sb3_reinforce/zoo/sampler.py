@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
+from sb3_reinforce.experiments.hyperparameters import LinearSchedule
 from sb3_reinforce.experiments.policy_kwargs import format_policy_kwargs, parse_policy_kwargs
 
 if TYPE_CHECKING:
@@ -31,6 +32,13 @@ CRITIC_BASELINES: tuple[str, ...] = ("value",)
 CRITIC_NEUTRAL_SETTINGS: dict[str, Any] = {"gae_lambda": 1.0, "vf_coef": 0.5, "critic_epochs": 1}
 
 N_EPISODES = (2, 4, 8, 16, 32)
+# Policy steps per batch: 1 is plain REINFORCE, more are importance-weighted (bounded by target_kl)
+N_EPOCHS = (1, 5, 10, 20)
+TARGET_KLS = (0.01, 0.02, 0.05, 0.1)
+# Steps per importance-weighted gradient step (None: the whole batch)
+MINIBATCH_SIZES = (None, 64, 256)
+LEARNING_RATE_SCHEDULES = ("constant", "linear")
+CRITIC_EPOCHS = (1, 5, 10)
 # 1.0 is the Monte-Carlo advantage G_t - V(s_t): a categorical keeps it reachable exactly
 GAE_LAMBDAS = (0.9, 0.95, 0.98, 0.99, 1.0)
 
@@ -55,6 +63,7 @@ def sample_reinforce_params(trial: optuna.Trial, n_actions: int, n_envs: int, ad
     """
     params: dict[str, Any] = {
         "learning_rate": trial.suggest_float("learning_rate", 1e-4, 3e-2, log=True),
+        "lr_schedule": trial.suggest_categorical("lr_schedule", LEARNING_RATE_SCHEDULES),
         "n_episodes": trial.suggest_categorical("n_episodes", N_EPISODES),
         "one_minus_gamma": trial.suggest_float("one_minus_gamma", 1e-4, 0.05, log=True),
         "baseline": trial.suggest_categorical("baseline", BASELINES),
@@ -68,6 +77,11 @@ def sample_reinforce_params(trial: optuna.Trial, n_actions: int, n_envs: int, ad
     if params["baseline"] in CRITIC_BASELINES:
         params["gae_lambda"] = trial.suggest_categorical("gae_lambda", GAE_LAMBDAS)
         params["vf_coef"] = trial.suggest_float("vf_coef", 0.2, 1.0)
+        params["critic_epochs"] = trial.suggest_categorical("critic_epochs", CRITIC_EPOCHS)
+    params["n_epochs"] = trial.suggest_categorical("n_epochs", N_EPOCHS)
+    if params["n_epochs"] > 1:
+        params["target_kl"] = trial.suggest_categorical("target_kl", TARGET_KLS)
+        params["minibatch_size"] = trial.suggest_categorical("minibatch_size", MINIBATCH_SIZES)
     if n_actions > 0:
         params["log_std_init"] = trial.suggest_float("log_std_init", -2.0, 1.0)
     # Shown in the zoo's report beside the raw values
@@ -80,7 +94,7 @@ def convert_reinforce_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     Turn raw trial values into ``Reinforce`` keyword arguments.
 
     :param sampled_params: Values as Optuna stores them (``one_minus_gamma``, ``net_arch`` and ``activation_fn``
-        by name, ``log_std_init``), as in ``trial.params``
+        by name, ``log_std_init``, ``lr_schedule``), as in ``trial.params``
     :return: Keyword arguments for ``Reinforce`` (``gamma``, and ``policy_kwargs`` with classes; ``gae_lambda=1.0``
         and the other critic settings at their neutral values for a baseline without a critic)
     """
@@ -89,6 +103,8 @@ def convert_reinforce_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
         # The zoo applies a trial's values on top of the env's entry: a critic setting kept from an entry tuned with a
         # critic would make Reinforce reject the trial, so each is reset to its neutral value
         hyperparams.update(CRITIC_NEUTRAL_SETTINGS)
+    if hyperparams.pop("lr_schedule", "constant") == "linear":
+        hyperparams["learning_rate"] = LinearSchedule(hyperparams["learning_rate"])
     if "one_minus_gamma" in hyperparams:
         hyperparams["gamma"] = 1 - hyperparams.pop("one_minus_gamma")
     policy_kwargs: dict[str, Any] = {}
@@ -129,6 +145,8 @@ def to_yaml_entry(hyperparams: dict[str, Any], base: dict[str, Any] | None = Non
             # The zoo's files write it as a Python expression: read by the package's one policy_kwargs parser
             base_kwargs = parse_policy_kwargs(entry.get("policy_kwargs") or {})
             value = policy_kwargs_to_yaml({**base_kwargs, **value})
+        elif isinstance(value, LinearSchedule):
+            value = f"lin_{value.initial_value:.3g}"
         elif hasattr(value, "item"):
             # numpy scalars from Optuna: plain Python numbers for safe_dump
             value = value.item()

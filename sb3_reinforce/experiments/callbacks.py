@@ -1,4 +1,7 @@
-"""Callbacks that work with any SB3 algorithm (on- or off-policy), not only with :class:`~sb3_reinforce.Reinforce`."""
+"""
+The experiment layer's callbacks: they log the true (unshaped) return and evaluate on the true reward, and work with
+any SB3 algorithm (on- or off-policy), not only with :class:`~sb3_reinforce.Reinforce`.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,9 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
 
+from sb3_reinforce.common.validation import check_int
+from sb3_reinforce.reinforce import Reinforce
 from sb3_reinforce.wrappers import TRUE_EPISODE_KEY
-
-
-def _check_window(window: int) -> int:
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be an int >= 1, got {window!r}")
-    return window
 
 
 class TrueReturnLogger(BaseCallback):
@@ -40,8 +39,8 @@ class TrueReturnLogger(BaseCallback):
 
     def __init__(self, window: int = 100, verbose: int = 0) -> None:
         super().__init__(verbose)
-        self.window = _check_window(window)
-        self.true_returns: deque[float] = deque(maxlen=window)
+        self.window = check_int("window", window, minimum=1)
+        self.true_returns: deque[float] = deque(maxlen=self.window)
 
     def _on_training_start(self) -> None:
         # Like SB3's ep_info_buffer: a fresh run (reset_num_timesteps=True) starts with fresh statistics
@@ -77,13 +76,11 @@ class ShapedReturnLogger(BaseCallback):
 
     def __init__(self, window: int = 100, verbose: int = 0) -> None:
         super().__init__(verbose)
-        self.window = _check_window(window)
+        self.window = check_int("window", window, minimum=1)
         self._running: np.ndarray | None = None
-        self.shaped_returns: deque[float] = deque(maxlen=window)
+        self.shaped_returns: deque[float] = deque(maxlen=self.window)
 
     def _on_rollout_start(self) -> None:
-        from sb3_reinforce.reinforce import Reinforce
-
         # Reinforce starts every rollout with fresh episodes (resetting any half-played one)
         if isinstance(self.model, Reinforce) and self._running is not None:
             self._running[:] = 0.0
@@ -128,13 +125,9 @@ class TrueRewardEvaluator(BaseCallback):
         self, eval_env: VecEnv, eval_freq: int, n_eval_episodes: int, budget: int, eval_seed: int = 0, verbose: int = 0
     ) -> None:
         super().__init__(verbose=verbose)
-        if isinstance(eval_freq, bool) or not isinstance(eval_freq, int) or eval_freq < 0:
-            raise ValueError(f"eval_freq must be an int >= 0, got {eval_freq!r}")
-        if isinstance(n_eval_episodes, bool) or not isinstance(n_eval_episodes, int) or n_eval_episodes < 1:
-            raise ValueError(f"n_eval_episodes must be an int >= 1, got {n_eval_episodes!r}")
         self.eval_env = eval_env
-        self.eval_freq = eval_freq
-        self.n_eval_episodes = n_eval_episodes
+        self.eval_freq = check_int("eval_freq", eval_freq, minimum=0)
+        self.n_eval_episodes = check_int("n_eval_episodes", n_eval_episodes, minimum=1)
         self.budget = budget
         self.eval_seed = eval_seed
         self.evaluations: list[dict[str, Any]] = []
