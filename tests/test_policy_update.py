@@ -151,3 +151,15 @@ def test_more_epochs_take_more_steps(minibatch_size, steps_per_epoch):
 def test_bad_epoch_settings_are_named(kwargs, error, message):
     with pytest.raises(error, match=message):
         Reinforce("MlpPolicy", "CartPole-v1", **kwargs)
+
+
+def test_critic_passes_use_the_minibatches():
+    """The critic's extra passes (critic_epochs) step once per minibatch, as the policy's importance-weighted passes."""
+    model = Reinforce(
+        "MlpPolicy", "CartPole-v1", n_episodes=4, seed=3, baseline="value", n_epochs=2, critic_epochs=3, minibatch_size=32
+    )
+    model.learn(10)  # one update
+    per_pass = -(-model.rollout_buffer.n_steps // 32)
+    value_weight = model.policy.value_net.weight
+    # The joint REINFORCE step, one joint pass of importance-weighted steps, then two passes of the critic alone
+    assert model.policy.optimizer.state[value_weight]["step"].item() == 1 + per_pass + 2 * per_pass

@@ -16,6 +16,7 @@ cannot resume exactly) and start again.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -70,7 +71,8 @@ def run(
         (``resumed_from``: the env steps of the checkpoint the run resumed from, None if it started from scratch)
     """
     record = _base_record(task)
-    record.update(machine=machine_info(), started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    # The load average beside each run's timings: a run that shared the cores with others is flagged by it
+    record.update(machine=machine_info(), started_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), load_at_start=os.getloadavg()[0])
     start = time.perf_counter()
     try:
         action_space = env_action_space(task.env_id)
@@ -125,7 +127,7 @@ def run(
             traceback=traceback.format_exc(),
             wall_time=time.perf_counter() - start,
         )
-    record["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    record.update(finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), load_at_end=os.getloadavg()[0])
     return record
 
 

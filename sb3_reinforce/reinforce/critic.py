@@ -6,6 +6,8 @@ The critic is the policy's own value head (SB3's ``ActorCriticPolicy``), trained
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
@@ -37,18 +39,25 @@ def critic_loss(returns: th.Tensor, values: th.Tensor, n_episodes: int) -> th.Te
 def fit_critic(
     policy: ActorCriticPolicy,
     buffer: EpisodeRolloutBuffer,
-    n_steps: int,
+    minibatches: Iterable[np.ndarray | None],
     batch_size: int | None,
     vf_coef: float,
     max_grad_norm: float,
 ) -> None:
-    """More gradient steps of the critic alone on the batch's targets (the actor, shared layers included, stays)."""
+    """
+    More gradient steps of the critic alone on the batch's targets (the actor, shared layers included, stays).
+
+    :param minibatches: The steps of each gradient step (None: the whole batch, in chunks of ``batch_size``), as
+        :meth:`~sb3_reinforce.reinforce.policy_update.PolicyUpdate.minibatches` yields them; a minibatch's loss is
+        scaled by ``n_steps / len(minibatch)``, an unbiased estimate of the batch's
+    """
     actor_params, critic_params = actor_and_critic_parameters(policy)
-    for _ in range(n_steps):
+    for indices in minibatches:
         policy.optimizer.zero_grad(set_to_none=True)
-        for rollout_data in buffer.get(batch_size):
+        chunks, scale = buffer.step_samples(indices, batch_size)
+        for rollout_data in chunks:
             values = policy.predict_values(rollout_data.observations)
-            (vf_coef * critic_loss(rollout_data.returns, values, buffer.n_episodes)).backward()
+            (vf_coef * scale * critic_loss(rollout_data.returns, values, buffer.n_episodes)).backward()
         for parameter in actor_params:
             parameter.grad = None  # Adam skips parameters without a gradient
         th.nn.utils.clip_grad_norm_(critic_params, max_grad_norm)

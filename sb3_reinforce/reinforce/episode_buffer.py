@@ -9,7 +9,7 @@ It plugs into SB3 through ``OnPolicyAlgorithm``'s ``rollout_buffer_class`` hook.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -270,11 +270,22 @@ class EpisodeRolloutBuffer(BaseBuffer):
         for start in range(0, self.n_steps, size):
             yield self._get_samples(np.arange(start, min(start + size, self.n_steps)))
 
-    def samples(self, indices: np.ndarray) -> EpisodeRolloutSamples:
-        """The given steps of the finished batch, as tensors (a minibatch)."""
+    def step_samples(
+        self, indices: np.ndarray | None, batch_size: int | None = None
+    ) -> tuple[Iterator[EpisodeRolloutSamples], float]:
+        """
+        The samples of one gradient step: a minibatch, or the whole batch in chunks of ``batch_size``.
+
+        :param indices: The minibatch's steps (None: the whole batch)
+        :param batch_size: Steps per chunk of the whole batch (None: one chunk)
+        :return: The samples, and the scale ``n_steps / len(indices)`` that makes a minibatch's loss, summed over its
+            steps, an unbiased estimate of the batch's (1.0 for the whole batch)
+        """
+        if indices is None:
+            return self.get(batch_size), 1.0
         if not self.finalized:
-            raise RuntimeError("EpisodeRolloutBuffer.samples() called before the batch was complete (finalize())")
-        return self._get_samples(indices)
+            raise RuntimeError("EpisodeRolloutBuffer.step_samples() called before the batch was complete (finalize())")
+        return iter([self._get_samples(indices)]), self.n_steps / len(indices)
 
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> EpisodeRolloutSamples:  # type: ignore[override]
         return EpisodeRolloutSamples(

@@ -101,11 +101,7 @@ class PolicyUpdate:
         :return: The loss terms
         """
         terms = LossTerms()
-        chunks: Iterator[EpisodeRolloutSamples]
-        if indices is None:
-            chunks, scale = self.buffer.get(self.batch_size), 1.0
-        else:
-            chunks, scale = iter([self.buffer.samples(indices)]), self.buffer.n_steps / len(indices)
+        chunks, scale = self.buffer.step_samples(indices, self.batch_size)
         start = 0
         for rollout_data in chunks:
             actions = self._actions(rollout_data)

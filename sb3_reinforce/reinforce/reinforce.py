@@ -347,7 +347,9 @@ class Reinforce(ResumableOnPolicyAlgorithm):
             n_steps, approx_kl = n_steps + 1, terms.approx_kl
         self._n_updates += 1
         if with_critic and self.critic_epochs > 1:
-            fit_critic(self.policy, buffer, self.critic_epochs - 1, self.batch_size, self.vf_coef, self.max_grad_norm)
+            # Passes over the batch, in minibatches like the importance-weighted steps
+            passes = update.minibatches(self.critic_epochs - 1, self.minibatch_size, self._sampling_noise.rng)
+            fit_critic(self.policy, buffer, passes, self.batch_size, self.vf_coef, self.max_grad_norm)
         if self.n_epochs > 1:
             self.logger.record("train/policy_steps", n_steps)
             self.logger.record("train/approx_kl", approx_kl)
