@@ -67,7 +67,9 @@ def test_tiny_grid_outputs(shared_grid: Path) -> None:
     record = json.loads((tiny_grid / "runs" / "reinforce__CartPole-v1__seed0.json").read_text())
     assert record["status"] == "ok" and record["num_timesteps"] >= 300
     assert record["fps"] > 0 and record["train_time"] > 0 and record["wall_time"] >= record["train_time"]
-    assert record["config"]["actions"] == "discrete" and record["threshold"] == 475.0
+    # The suite's target (sb3_reinforce.benchmark.suite), not the gym spec's 475
+    assert record["config"]["actions"] == "discrete" and record["threshold"] == 500.0
+    assert len(record["eval_train_times"]) == len(record["evaluations"])
 
     table = (tiny_grid / "table.md").read_text()
     assert "| CartPole-v1 | reinforce | discrete | 1 | 300 |" in table
@@ -80,12 +82,17 @@ def test_tiny_grid_outputs(shared_grid: Path) -> None:
 
 def test_report_only(tiny_grid: Path) -> None:
     table = (tiny_grid / "table.md").read_text()
+    curves = (tiny_grid / "curves_CartPole-v1.png").read_bytes()
     (tiny_grid / "table.md").unlink()
     (tiny_grid / "curves_CartPole-v1.png").unlink()
-    assert main(["--report-only", "--out", str(tiny_grid)]) == 0
+    page = tiny_grid / "page" / "BENCHMARKS.md"
+    assert main(["--report-only", "--out", str(tiny_grid), "--page", str(page)]) == 0
     assert (tiny_grid / "table.md").read_text() == table  # the command comes back from grid.json
     assert "Command: `python -m sb3_reinforce.benchmark --algos reinforce a2c --envs CartPole-v1 --seeds 2 " in table
-    assert (tiny_grid / "curves_CartPole-v1.png").exists()
+    assert (tiny_grid / "curves_CartPole-v1.png").read_bytes() == curves
+    # The page, its links relative to its folder
+    text = page.read_text()
+    assert "--report-only --out ..\n" in text and "](../curves_CartPole-v1.png)" in text
 
 
 def test_rerun_skips_finished_runs_and_reports_failures(tiny_grid: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,6 +13,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 
@@ -20,7 +21,7 @@ from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
 from sb3_reinforce.benchmark.plan import RunTask, expected_cost, is_finished, parse_overrides, plan, reproduce_command
 from sb3_reinforce.benchmark.plots import plots_available
-from sb3_reinforce.benchmark.report import fmt_steps, write_report
+from sb3_reinforce.benchmark.report import fmt_duration, fmt_steps, read_commands, write_report
 from sb3_reinforce.benchmark.stats import require_scipy
 from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
 from sb3_reinforce.experiments.checkpoints import DEFAULT_CHECKPOINT_FREQ
@@ -28,7 +29,7 @@ from sb3_reinforce.experiments.config import ALGOS
 from sb3_reinforce.experiments.envs import closest_env_id
 from sb3_reinforce.experiments.records import write_json_atomic
 
-__all__ = ["CHECKPOINTS", "add_arguments", "main", "run_grid"]
+__all__ = ["CHECKPOINTS", "add_arguments", "fmt_duration", "main", "run_grid", "write_grid_file"]
 
 #: Folder of ``--out`` where the local pool keeps the runs' checkpoints (removed as each run finishes)
 CHECKPOINTS = "checkpoints"
@@ -90,7 +91,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--force", action="store_true", help="Run again the runs that already finished (after a code change)")
     parser.add_argument(
-        "--report-only", action="store_true", help="Only rewrite the table, CSV/JSON and curves from the run files"
+        "--report-only",
+        action="store_true",
+        help="Train nothing: rebuild the table, CSV/JSON, curves and the page (--page) from all the run files of --out, "
+        "whichever grids wrote them",
+    )
+    parser.add_argument(
+        "--page",
+        default="BENCHMARKS.md",
+        metavar="PATH",
+        help="The Markdown page --report-only writes (the repository's BENCHMARKS.md when run from its root)",
     )
 
 
@@ -104,21 +114,6 @@ def _check_args(args: argparse.Namespace) -> str | None:
     if len(args.seeds) == 1 and args.seeds[0] < 1:
         return "--seeds N needs N >= 1"
     return None
-
-
-def fmt_duration(seconds: float) -> str:
-    """
-    A duration for people: ``42s``, ``3m05s``, ``2h07m``.
-
-    >>> fmt_duration(42.4), fmt_duration(185), fmt_duration(7620)
-    ('42s', '3m05s', '2h07m')
-    """
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def progress_line(done: int, failed: int, total: int, slots: int, elapsed: float) -> str:
@@ -195,6 +190,21 @@ def _run_tasks(executor: Executor, todo: list[RunTask], runs_dir: Path) -> tuple
     return failed, False
 
 
+def write_grid_file(out_dir: Path, command: str, args: dict[str, Any]) -> None:
+    """
+    Write ``<out_dir>/grid.json``: this grid's command and arguments, and ``commands``, the command of every grid run
+    into ``out_dir`` (each once, in the order they first ran), which the page lists.
+
+    :param out_dir: The grid's output folder
+    :param command: This grid's command (:func:`~sb3_reinforce.benchmark.plan.reproduce_command`)
+    :param args: Its parsed arguments
+    """
+    commands = read_commands(out_dir)
+    write_json_atomic(
+        out_dir / "grid.json", dict(command=command, args=args, commands=list(dict.fromkeys([*commands, command])))
+    )
+
+
 def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
     """
     Run the benchmark grid described by ``args`` (see :func:`add_arguments`) and write its report.
@@ -214,7 +224,6 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
         print(f"benchmark: error: {error}", file=sys.stderr)
         return 2
     out_dir = Path(args.out)
-    env_order = list(dict.fromkeys([*args.envs, *DEFAULT_ENVS]))
     # Optional dependencies are checked before any training, not when the report is written
     plots = plots_available()
     try:
@@ -225,8 +234,11 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
     if not plots:
         print("matplotlib is not installed (pip install matplotlib): the learning curves are skipped", file=sys.stderr)
     if args.report_only:
-        print(write_report(out_dir, env_order, plots=plots))
+        # From every record of --out, whichever grids wrote them: not only the last grid's envs and algorithms
+        print(write_report(out_dir, plots=plots, page=Path(args.page)))
+        print(f"Page: {args.page}; results in {out_dir}/")
         return 0
+    env_order = list(dict.fromkeys([*args.envs, *DEFAULT_ENVS]))
 
     try:
         tasks, not_applicable = plan(
@@ -254,7 +266,7 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
         args.final_episodes,
         args.hyperparams,
     )
-    write_json_atomic(out_dir / "grid.json", dict(command=command, args=vars(args)))
+    write_grid_file(out_dir, command, vars(args))
     runs_dir = out_dir / "runs"
     for record in not_applicable:
         write_json_atomic(runs_dir / f"{record['key']}.json", record)
@@ -274,7 +286,7 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
             return 2
     failed, interrupted = _run_tasks(executor, todo, runs_dir)
 
-    print(write_report(out_dir, env_order, command=command, plots=plots))
+    print(write_report(out_dir, env_order, plots=plots))
     print(f"Results in {out_dir}/: table.md, evaluations.csv, evaluations.json, summary.json, curves_*.png, runs/")
     if interrupted:
         return 130

@@ -24,11 +24,10 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any, Protocol
 
-import gymnasium as gym
-
 from sb3_reinforce.benchmark.peers import env_action_space, unsupported
-from sb3_reinforce.benchmark.plan import RunTask, config_record
+from sb3_reinforce.benchmark.plan import RunTask, config_record, env_threshold
 from sb3_reinforce.benchmark.report import steps_to_threshold
+from sb3_reinforce.experiments.callbacks import recording_train_time
 from sb3_reinforce.experiments.checkpoints import DEFAULT_CHECKPOINT_FREQ, CheckpointStore, FileCheckpoint
 from sb3_reinforce.experiments.records import machine_info
 from sb3_reinforce.experiments.run import train
@@ -50,7 +49,7 @@ def _base_record(task: RunTask) -> dict[str, Any]:
         seed=task.seed,
         status="running",
         error=None,
-        threshold=gym.spec(task.env_id).reward_threshold,
+        threshold=env_threshold(task.env_id),
         evaluations=[],
     )
 
@@ -68,7 +67,9 @@ def run(
         bit-exactly; it is cleared when the run is done
     :param checkpoint_freq: Env steps between two checkpoints
     :return: The run record: its task and settings, periodic evaluations, final score, timings, machine
-        (``resumed_from``: the env steps of the checkpoint the run resumed from, None if it started from scratch)
+        (``resumed_from``: the env steps of the checkpoint the run resumed from, None if it started from scratch;
+        ``eval_train_times``: the seconds of training at each periodic evaluation; ``load_at_start`` /
+        ``load_at_end``: the 1-minute load average)
     """
     record = _base_record(task)
     # The load average beside each run's timings: a run that shared the cores with others is flagged by it
@@ -81,22 +82,25 @@ def run(
         reason = unsupported(task.algo, action_space)
         if reason is not None:
             raise ValueError(reason)
-        result = train(
-            config,
-            eval_episodes=task.final_episodes,
-            eval_seed=EVAL_SEED,
-            eval_freq=task.eval_freq,
-            eval_freq_episodes=task.eval_episodes,
-            eval_envs=max(1, min(MAX_EVAL_ENVS, max(task.eval_episodes, task.final_episodes))),
-            device="cpu",
-            checkpoint=checkpoint,
-            checkpoint_freq=checkpoint_freq,
-            resume=True,
-        )
+        with recording_train_time():  # each evaluation's seconds of training: the report's time to the threshold
+            result = train(
+                config,
+                eval_episodes=task.final_episodes,
+                eval_seed=EVAL_SEED,
+                eval_freq=task.eval_freq,
+                eval_freq_episodes=task.eval_episodes,
+                eval_envs=max(1, min(MAX_EVAL_ENVS, max(task.eval_episodes, task.final_episodes))),
+                device="cpu",
+                checkpoint=checkpoint,
+                checkpoint_freq=checkpoint_freq,
+                resume=True,
+            )
         record["resumed_from"] = result.resumed_from
         if result.interrupted or result.evaluation is None:
             raise KeyboardInterrupt
-        record["evaluations"] = result.evaluations
+        # The timings are kept beside the points, not in them: the points stay those of an uninterrupted run
+        record["evaluations"] = [{k: v for k, v in point.items() if k != "train_time"} for point in result.evaluations]
+        record["eval_train_times"] = [point.get("train_time") for point in result.evaluations]
         first, stays = steps_to_threshold(
             [point["timesteps"] for point in result.evaluations],
             [point["mean_reward"] for point in result.evaluations],

@@ -15,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 
 from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
+from sb3_reinforce.benchmark.suite import SUITE
 from sb3_reinforce.experiments.config import RunConfig, parse_hyperparameter
 from sb3_reinforce.experiments.hyperparameters import check_algo
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
@@ -22,6 +23,7 @@ from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
 __all__ = [
     "RunTask",
     "config_record",
+    "env_threshold",
     "expected_cost",
     "is_finished",
     "parse_overrides",
@@ -33,6 +35,19 @@ __all__ = [
 #: Rough training speeds (env steps/s on one core), used only to start the slowest runs first.
 _EXPECTED_FPS: dict[tuple[str, str], float] = {("sac", MOUNTAIN_CAR): 100.0, ("ppo", MOUNTAIN_CAR): 300.0}
 _EXPECTED_FPS_DEFAULT = {"sac": 100.0, "ppo": 1500.0, "a2c": 2000.0, "reinforce": 1500.0}
+
+
+def env_threshold(env_id: str) -> float | None:
+    """
+    The reward threshold the benchmark scores ``env_id`` against (recorded in each run's ``threshold``): its target
+    in the suite (:data:`~sb3_reinforce.benchmark.suite.SUITE`), else the gym spec's ``reward_threshold``.
+
+    >>> env_threshold("CartPole-v1"), env_threshold("Pendulum-v1"), env_threshold("Taxi-v4")
+    (500.0, -200.0, 8)
+    """
+    if env_id in SUITE:
+        return SUITE[env_id].target
+    return gym.spec(env_id).reward_threshold
 
 
 def run_key(algo: str, env_id: str, seed: int | None) -> str:
@@ -142,7 +157,7 @@ def plan(
                         seed=None,
                         status="n/a",
                         error=reason,
-                        threshold=gym.spec(env_id).reward_threshold,
+                        threshold=env_threshold(env_id),
                         config=config_record(run_config(algo, env_id, timesteps), action_space),
                         evaluations=[],
                     )

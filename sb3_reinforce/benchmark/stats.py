@@ -16,12 +16,19 @@ imports neither SB3 nor torch, nor the rest of the package: it reads plain recor
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["BENCHMARK_INSTALL", "interval_estimate", "iqm", "require_scipy", "summarize_across_envs"]
+__all__ = [
+    "BENCHMARK_INSTALL",
+    "evaluation_train_times",
+    "interval_estimate",
+    "iqm",
+    "require_scipy",
+    "summarize_across_envs",
+]
 
 BENCHMARK_INSTALL = 'pip install "sb3-reinforce[benchmark]"'
 #: Bootstrap resamples: enough for stable 2.5 / 97.5 percentiles, fast on a laptop (vectorized)
@@ -112,24 +119,53 @@ def interval_estimate(
     return estimate
 
 
+def evaluation_train_times(record: dict[str, Any]) -> list[float | None]:
+    """
+    The seconds of training at each periodic evaluation of a run record (its ``eval_train_times``), None for each
+    evaluation of a record that has none (records written before the benchmark recorded them).
+
+    >>> evaluation_train_times(dict(evaluations=[{}, {}], eval_train_times=[0.0, 1.5]))
+    [0.0, 1.5]
+    >>> evaluation_train_times(dict(evaluations=[{}, {}]))
+    [None, None]
+    """
+    n_points = len(record.get("evaluations") or [])
+    times = record.get("eval_train_times")
+    if not isinstance(times, list) or len(times) != n_points:
+        return [None] * n_points
+    return [None if seconds is None else float(seconds) for seconds in times]
+
+
 def summarize_across_envs(
-    rows: Sequence[dict[str, Any]], algo_rank: Callable[[str], Any] | None = None
+    rows: Sequence[dict[str, Any]],
+    algo_rank: Callable[[str], Any] | None = None,
+    normalize: Callable[[str, float], float | None] | None = None,
+    envs: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """
-    Per algorithm (and budget-free): the IQM of the final rewards divided by each env's reward threshold, over every
-    env with a threshold where it finished runs, with a 95 % confidence interval from a bootstrap stratified over
-    the envs (each env's seeds resampled on their own).
+    Per algorithm (and budget-free): the IQM of the normalized final rewards over every env where it finished runs,
+    with a 95 % confidence interval from a bootstrap stratified over the envs (each env's seeds resampled on their
+    own).
 
     :param rows: The rows of :func:`~sb3_reinforce.benchmark.report.summarize`
     :param algo_rank: Sort key of the algorithms (:func:`~sb3_reinforce.benchmark.peers.algo_rank`); None: in the
         order they first appear in ``rows``
+    :param normalize: ``normalize(env_id, score)``: the normalized score, or None to leave the env out (None: the
+        score divided by the env's reward threshold, on the envs that have one)
+    :param envs: Only these envs (None: every env of ``rows``)
     :return: One row per algorithm: ``algo``, ``envs``, ``n_runs``, ``iqm``, ``ci`` (None with fewer than 2 seeds
         on some env), ``solved_fraction``
     """
     strata: dict[str, list[tuple[str, list[float], int, int]]] = defaultdict(list)
     for row in rows:
-        if row["final"] and row["threshold"]:
-            normalized = [value / row["threshold"] for value in row["final"]]
+        if not row["final"] or (envs is not None and row["env_id"] not in envs):
+            continue
+        if normalize is None:
+            normalized = [value / row["threshold"] for value in row["final"]] if row["threshold"] else None
+        else:
+            scaled = [normalize(row["env_id"], value) for value in row["final"]]
+            normalized = None if any(value is None for value in scaled) else [float(v) for v in scaled if v is not None]
+        if normalized is not None:
             strata[row["algo"]].append((row["env_id"], normalized, row["solved"], row["n_ok"] + row["n_failed"]))
     summary = []
     for algo in strata if algo_rank is None else sorted(strata, key=algo_rank):

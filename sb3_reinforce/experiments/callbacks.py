@@ -5,9 +5,11 @@ any SB3 algorithm (on- or off-policy), not only with :class:`~sb3_reinforce.Rein
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
@@ -111,6 +113,12 @@ class TrueRewardEvaluator(BaseCallback):
     summed in :attr:`eval_time`, so that it can be left out of the training speed. Unlike SB3's ``EvalCallback``, the
     schedule counts env steps (not calls), so runs with different numbers of envs are evaluated at the same steps.
 
+    With :attr:`record_train_time` on (:func:`recording_train_time`; the benchmark's runs), each point also holds
+    ``train_time``: the seconds of training when it was taken (``learn()`` so far, evaluations left out). It is off by
+    default because the points are otherwise reproducible: a resumed run has the same points as an uninterrupted one.
+    A resumed run's clock continues from its last evaluation before the checkpoint (the training between that
+    evaluation and the checkpoint is not counted).
+
     :param eval_env: The evaluation env: the training action interface, the true reward, the env's own time limit
         (wrapped in a frozen ``VecNormalize`` if the training env normalizes observations)
     :param eval_freq: Evaluate every ``eval_freq`` env steps (summed over the training envs); 0: never during training
@@ -120,6 +128,9 @@ class TrueRewardEvaluator(BaseCallback):
     :param eval_seed: Seed of the first evaluation env
     :param verbose: Verbosity level: 0 no output, 1 one line per evaluation
     """
+
+    #: Add ``train_time`` (seconds of training so far) to each evaluation point (:func:`recording_train_time`)
+    record_train_time: ClassVar[bool] = False
 
     def __init__(
         self, eval_env: VecEnv, eval_freq: int, n_eval_episodes: int, budget: int, eval_seed: int = 0, verbose: int = 0
@@ -133,6 +144,23 @@ class TrueRewardEvaluator(BaseCallback):
         self.evaluations: list[dict[str, Any]] = []
         self.eval_time = 0.0
         self._next_target = 0
+        self._clock_start = time.perf_counter()
+        self._eval_time_at_start = 0.0
+        self._train_time_before = 0.0
+
+    def on_training_start(self, locals_: dict[str, Any], globals_: dict[str, Any]) -> None:
+        # Started here, not in _on_training_start: a resumed run's evaluator (checkpoints.ResumedEvaluator) skips that
+        self._clock_start = time.perf_counter()
+        self._eval_time_at_start = self.eval_time
+        last = self.evaluations[-1] if self.evaluations else {}
+        self._train_time_before = float(last.get("train_time", 0.0))
+        super().on_training_start(locals_, globals_)
+
+    @property
+    def train_time(self) -> float:
+        """Seconds of training so far: ``learn()`` (since the run started or resumed), evaluations left out."""
+        evaluating = self.eval_time - self._eval_time_at_start
+        return self._train_time_before + max(time.perf_counter() - self._clock_start - evaluating, 0.0)
 
     def evaluate(self, n_episodes: int) -> tuple[list[float], list[int]]:
         """
@@ -153,8 +181,9 @@ class TrueRewardEvaluator(BaseCallback):
         return [float(r) for r in rewards], [int(n) for n in lengths]  # type: ignore[union-attr]
 
     def _record(self, target: int) -> None:
+        train_time = self.train_time  # read before the evaluation, which it leaves out
         rewards, lengths = self.evaluate(self.n_eval_episodes)
-        point = dict(
+        point: dict[str, Any] = dict(
             target=target,
             timesteps=int(self.num_timesteps),
             mean_reward=float(np.mean(rewards)),
@@ -162,6 +191,8 @@ class TrueRewardEvaluator(BaseCallback):
             mean_length=float(np.mean(lengths)),
             n_episodes=len(rewards),
         )
+        if self.record_train_time:
+            point["train_time"] = train_time
         self.evaluations.append(point)
         self.logger.record("eval/mean_reward", point["mean_reward"])
         self.logger.record("eval/mean_ep_length", point["mean_length"])
@@ -184,3 +215,17 @@ class TrueRewardEvaluator(BaseCallback):
     def _on_training_end(self) -> None:
         if self.eval_freq > 0:
             self._record(self.budget)
+
+
+@contextlib.contextmanager
+def recording_train_time() -> Iterator[None]:
+    """
+    Within the block, every :class:`TrueRewardEvaluator` adds ``train_time`` (seconds of training) to its evaluation
+    points: the benchmark's runs use it for the wall time to a threshold and the curves against time.
+    """
+    previous = TrueRewardEvaluator.record_train_time
+    TrueRewardEvaluator.record_train_time = True
+    try:
+        yield
+    finally:
+        TrueRewardEvaluator.record_train_time = previous

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from sb3_reinforce.experiments.envs import EnvSetup
 from sb3_reinforce.experiments.hyperparameters import parse_value
+
+if TYPE_CHECKING:
+    from sb3_reinforce.experiments.presets import Preset
 
 __all__ = ["ZOO_HYPERPARAMS_FILE", "load_zoo_entries", "preset_from_zoo_entry", "zoo_entry_from_preset", "zoo_presets"]
 
@@ -76,7 +79,7 @@ def _normalization(env_id: str, normalize: Any) -> tuple[bool, bool]:
     raise ValueError(f"{env_id}: normalize must be a bool or dict(norm_obs=..., norm_reward=...), got {normalize!r}")
 
 
-def preset_from_zoo_entry(env_id: str, entry: dict[str, Any]) -> Any:
+def preset_from_zoo_entry(env_id: str, entry: dict[str, Any]) -> Preset:
     """
     Translate one entry of the zoo's file into a preset.
 
@@ -86,7 +89,7 @@ def preset_from_zoo_entry(env_id: str, entry: dict[str, Any]) -> Any:
     :raise ValueError: Naming what the command line cannot reproduce (an unknown wrapper or ``env_kwargs``, a shaping
         whose ``gamma`` is not the algorithm's, a policy other than ``MlpPolicy``)
     """
-    from sb3_reinforce.experiments.presets import Preset  # presets reads this module at import
+    from sb3_reinforce.experiments.presets import Preset  # at call time: presets imports this module
 
     hyperparams = {key: value for key, value in entry.items() if key not in _SETUP_KEYS}
     setup: dict[str, Any] = {}
@@ -116,14 +119,14 @@ def preset_from_zoo_entry(env_id: str, entry: dict[str, Any]) -> Any:
     )
 
 
-def zoo_entry_from_preset(preset: Any) -> dict[str, Any]:
+def zoo_entry_from_preset(preset: Preset) -> dict[str, Any]:
     """
     The entry of the zoo's file that trains ``preset`` (the inverse of :func:`preset_from_zoo_entry`).
 
     :param preset: A :class:`~sb3_reinforce.experiments.presets.Preset` of Reinforce
     :return: The entry, as PyYAML reads it back
     """
-    setup: EnvSetup = preset.setup
+    setup = preset.setup
     entry: dict[str, Any] = {}
     wrappers: list[Any] = []
     if setup.actions == "bernoulli":
@@ -146,6 +149,6 @@ def zoo_entry_from_preset(preset: Any) -> dict[str, Any]:
     return entry
 
 
-def zoo_presets(path: Path = ZOO_HYPERPARAMS_FILE) -> dict[str, Any]:
+def zoo_presets(path: Path = ZOO_HYPERPARAMS_FILE) -> dict[str, Preset]:
     """Every entry of the zoo's file as a preset, by env id."""
     return {env_id: preset_from_zoo_entry(env_id, entry) for env_id, entry in load_zoo_entries(path).items()}

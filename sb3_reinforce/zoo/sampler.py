@@ -151,4 +151,8 @@ def to_yaml_entry(hyperparams: dict[str, Any], base: dict[str, Any] | None = Non
             # numpy scalars from Optuna: plain Python numbers for safe_dump
             value = value.item()
         entry[key] = value
+    if entry.get("baseline", "none") not in CRITIC_BASELINES:
+        # Neutral without a critic, and refused by Reinforce otherwise: an entry does not carry them
+        for key in CRITIC_NEUTRAL_SETTINGS:
+            entry.pop(key, None)
     return entry
