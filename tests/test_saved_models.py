@@ -25,7 +25,18 @@ from sb3_reinforce.experiments.saved import RunPaths, choose_save_path
 from sb3_reinforce.wrappers import BernoulliToContinuous
 
 # A tiny CartPole run: one episode per update, no final evaluation
-TINY_CARTPOLE = ["train", "--env", "CartPole-v1", "--timesteps", "50", "--hp", "n_episodes=1", "--no-progress-bar"]
+TINY_CARTPOLE = [
+    "train",
+    "--env",
+    "CartPole-v1",
+    "--preset",
+    "none",
+    "--timesteps",
+    "50",
+    "--hp",
+    "n_episodes=1",
+    "--no-progress-bar",
+]
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +129,7 @@ def test_ctrl_c_in_the_final_evaluation_keeps_the_model(
 
 def test_final_evaluation_is_added_to_the_saved_run(tmp_path: Path) -> None:
     result = run.train(
-        make_config(env_id="CartPole-v1", timesteps=50, hyperparams={"n_episodes": 1}), tmp_path / "m", eval_episodes=2
+        make_config("none", env_id="CartPole-v1", timesteps=50, hyperparams={"n_episodes": 1}), tmp_path / "m", eval_episodes=2
     )
     assert result.evaluation is not None and not result.evaluation_interrupted
     final = json.loads((tmp_path / "m.json").read_text())["final_evaluation"]

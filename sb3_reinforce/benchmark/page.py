@@ -93,18 +93,25 @@ run rl-baselines3-zoo 2.9.2's tuned hyperparameters (`sb3_reinforce/benchmark/pe
 installed `rl_zoo3` by `tests/test_benchmark.py`), SB3's defaults where the zoo has no entry.
 """,
     rebuild="""\
-To add runs, run the grid with `--out {runs_folder}` (locally, or on a Ray cluster with `--ray-address`: the records
-merge), commit the new records, then rebuild this page:
+To add runs, run the grid with `--out {runs_folder}`, commit the new records, then rebuild this page, which also
+rewrites, in `{runs_folder}/`, the figures (`curves_<env>.png`), `table.md`, `summary.json`,
+`summary_across_envs.json` and `evaluations.csv` / `.json`:
 
 ```bash
 OMP_NUM_THREADS=1 python -m sb3_reinforce benchmark --algos ALGO... --envs ENV_ID... --seeds SEED... --out {runs_folder}
 {rebuild}
 ```
 
-The Ray path: install `sb3-reinforce[ray]` (the same version) on every node, start the cluster (`ray start --head`
-on one node, `ray start --address=HEAD:6379` on the others), and add `--ray-address auto` to the grid's command. A
-run whose worker dies is run again up to `--max-retries` times; each record comes back to the driver, which writes
-it into `--out`, so no shared disk is needed.
+### Running on a cluster
+
+The same grid runs as Ray tasks on an existing Ray cluster, one task per run (one CPU, one torch thread), and its
+records merge with local ones. Install `sb3-reinforce[ray]` (the same version, the same Ray version) on every node,
+start the cluster (`ray start --head --port=6379` on one node, `ray start --address=HEAD:6379` on the others), and
+add `--ray-address auto` (or `HOST:6379`, or `ray://HOST:10001` from outside the cluster) to the grid's command;
+`--workers` is then ignored. Each record comes back to the driver, which writes it into `--out`: no shared disk is
+needed, and a grid resumes with the same `--out` whichever executor ran its first part. A run whose worker process
+dies is run again up to `--max-retries` times (default 2), then recorded as failed; an exception inside a run is not
+retried. Ctrl-C keeps the finished runs; the same command resumes.
 """,
     per_run="""\
 ## Per run
