@@ -301,3 +301,13 @@ def skip_without_env_extra(env_id: str) -> None:
     if extra is not None:
         module = "Box2D" if "box2d" in str(gym.spec(env_id).entry_point) else "mujoco"
         pytest.importorskip(module, reason=f'needs {module}: pip install "sb3-reinforce[{extra}]"')
+
+
+#: The settings of each baseline that the pinned-weights and exact-resume matrices train with
+BASELINE_SETTINGS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "mean": {"baseline": "mean", "normalize_returns": False},
+    "leave_one_out": {"baseline": "leave_one_out"},
+    "group": {"baseline": "group", "group_size": 2},
+    "value": {"baseline": "value", "gae_lambda": 0.9, "critic_epochs": 2},
+}

@@ -12,7 +12,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,27 +37,6 @@ def test_missing_ray_is_reported_before_training(tmp_path: Path, monkeypatch: py
     assert main(argv) == 2
     assert RAY_INSTALL in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())  # nothing was trained
-
-
-@pytest.fixture(scope="module")
-def ray_address() -> Iterator[str]:
-    """A local Ray instance for this module; its workers import this checkout (PYTHONPATH). Skips without Ray."""
-    ray = pytest.importorskip("ray", reason='needs ray: pip install "sb3-reinforce[ray]"')
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(
-        address="local",  # a new instance, never a cluster found on the machine
-        num_cpus=2,
-        include_dashboard=False,
-        object_store_memory=200 * 1024**2,
-        log_to_driver=False,
-        _node_ip_address="127.0.0.1",
-        runtime_env={"env_vars": {"PYTHONPATH": ROOT}},
-    )
-    try:
-        yield ray.get_runtime_context().gcs_address
-    finally:
-        ray.shutdown()
 
 
 def _runs(out: Path) -> dict[str, dict[str, Any]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import subprocess
@@ -28,12 +30,19 @@ TINY = ["--timesteps", "300", "--eval-episodes", "1", "--no-progress-bar", "--hp
 
 
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, *args], check=check, capture_output=True, text=True, timeout=120)
+    """``python -m sb3_reinforce ARGS``, run in this process (one import of torch for the whole file)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        returncode = cli.main(list(args))
+    result = subprocess.CompletedProcess([*CLI, *args], returncode, stdout.getvalue(), stderr.getvalue())
+    if check:
+        result.check_returncode()
+    return result
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained (in a subprocess) with the default preset, as a user would."""
+    """A model trained with the default preset, as a user would."""
     tmp_path = tmp_path_factory.mktemp("model")
     path = tmp_path / "mcc"
     result = run_cli("train", "--seed", "1", "--save-path", str(path), "--tensorboard-log", str(tmp_path / "tb"), *TINY)

@@ -29,15 +29,11 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import Reinforce
 
-from helpers import make_spaces_env
+from helpers import BASELINE_SETTINGS, make_spaces_env
 
 PINNED = Path(__file__).parent / "data" / "pinned_weights.npz"
 BASELINES: dict[str, dict[str, Any]] = {
-    "none": {},
-    "mean": {"baseline": "mean", "normalize_returns": False},
-    "leave_one_out": {"baseline": "leave_one_out"},
-    "group": {"baseline": "group", "group_size": 2},
-    "value": {"baseline": "value", "gae_lambda": 0.9, "critic_epochs": 2},
+    **BASELINE_SETTINGS,
     "value_epochs": {"baseline": "value", "n_epochs": 3, "minibatch_size": 16, "target_kl": 0.1},
 }
 

@@ -24,16 +24,10 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv,
 from sb3_reinforce import Reinforce
 from sb3_reinforce.reinforce import resume
 
-from helpers import make_spaces_env
+from helpers import BASELINE_SETTINGS, make_spaces_env
 
 TOTAL = 200
-BASELINES: dict[str, dict[str, Any]] = {
-    "none": {},
-    "mean": {"baseline": "mean", "normalize_returns": False},
-    "leave_one_out": {"baseline": "leave_one_out"},
-    "group": {"baseline": "group", "group_size": 2},
-    "value": {"baseline": "value", "gae_lambda": 0.9, "critic_epochs": 2},
-}
+BASELINES = BASELINE_SETTINGS
 ACTIONS = ["discrete", "box", "multi_discrete", "multi_binary"]
 SPLITS = [0, 40, 90, 150]
 # Several envs wait for the batch's longest episode: the scheduler's warning about it is expected here

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,27 +68,6 @@ def test_local_pool_run_killed_at_a_random_moment_resumes(tmp_path: Path) -> Non
     assert got["resumed_from"] is not None and got["resumed_from"] > 0, f"killed {delay:.2f} s after a checkpoint"
     assert_same_record(expected, got)
     assert not list((out / "checkpoints").glob("*.zip"))  # removed with the finished run
-
-
-@pytest.fixture(scope="module")
-def ray_address() -> Iterator[str]:
-    """A local Ray instance (2 CPUs, loopback only) whose workers import this checkout. Skips without Ray."""
-    ray = pytest.importorskip("ray", reason='needs ray: pip install "sb3-reinforce[ray]"')
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        object_store_memory=200 * 1024**2,
-        log_to_driver=False,
-        _node_ip_address="127.0.0.1",
-        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
-    )
-    try:
-        yield ray.get_runtime_context().gcs_address
-    finally:
-        ray.shutdown()
 
 
 def test_ray_task_retried_after_its_worker_died_resumes(ray_address: str) -> None:
