@@ -19,7 +19,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import sb3_reinforce
 from sb3_reinforce import Reinforce
-from sb3_reinforce.benchmark import plan, report
+from sb3_reinforce.benchmark import formatting, plan, summary
 from sb3_reinforce.experiments import config, envs, hyperparameters, mountain_car, policy_kwargs, run
 from sb3_reinforce.experiments.config import LinearSchedule, RunConfig, build_kwargs, check_hyperparameters, make_config
 from sb3_reinforce.experiments.policy_kwargs import format_policy_kwargs, parse_policy_kwargs, policy_kwargs_to_json
@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
-    "module", [config, envs, hyperparameters, mountain_car, policy_kwargs, plan, report], ids=lambda module: module.__name__
+    "module",
+    [config, envs, hyperparameters, mountain_car, policy_kwargs, plan, summary, formatting],
+    ids=lambda module: module.__name__,
 )
 def test_doctests(module: ModuleType) -> None:
     assert doctest.testmod(module).failed == 0

@@ -18,11 +18,13 @@ from typing import Any
 import gymnasium as gym
 
 from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
+from sb3_reinforce.benchmark.formatting import fmt_duration, fmt_steps
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
 from sb3_reinforce.benchmark.plan import RunTask, expected_cost, is_finished, parse_overrides, plan, reproduce_command
 from sb3_reinforce.benchmark.plots import plots_available
-from sb3_reinforce.benchmark.report import fmt_duration, fmt_steps, read_commands, write_report
+from sb3_reinforce.benchmark.report import write_report
 from sb3_reinforce.benchmark.stats import require_scipy
+from sb3_reinforce.benchmark.summary import read_commands
 from sb3_reinforce.common.arguments import HelpFormatter, non_negative_int, positive_int
 from sb3_reinforce.experiments.checkpoints import DEFAULT_CHECKPOINT_FREQ
 from sb3_reinforce.experiments.config import ALGOS

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from sb3_reinforce.benchmark.peers import env_action_space, unsupported
 from sb3_reinforce.benchmark.plan import RunTask, config_record, env_threshold
-from sb3_reinforce.benchmark.report import steps_to_threshold
+from sb3_reinforce.benchmark.summary import steps_to_threshold
 from sb3_reinforce.experiments.callbacks import recording_train_time
 from sb3_reinforce.experiments.checkpoints import DEFAULT_CHECKPOINT_FREQ, CheckpointStore, FileCheckpoint
 from sb3_reinforce.experiments.records import machine_info

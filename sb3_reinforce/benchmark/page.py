@@ -1,6 +1,6 @@
 """
 The narrative of ``BENCHMARKS.md``: the text that does not come from the records. The report
-(:func:`~sb3_reinforce.benchmark.report.markdown_page`) fills in the ``{fields}`` and adds every table, number and
+(:func:`~sb3_reinforce.benchmark.page_builder.markdown_page`) fills in the ``{fields}`` and adds every table, number and
 sentence drawn from the records; edit the text here, not in the page, which ``--report-only`` overwrites.
 """
 

@@ -147,7 +147,7 @@ def summarize_across_envs(
     with a 95 % confidence interval from a bootstrap stratified over the envs (each env's seeds resampled on their
     own).
 
-    :param rows: The rows of :func:`~sb3_reinforce.benchmark.report.summarize`
+    :param rows: The rows of :func:`~sb3_reinforce.benchmark.summary.summarize`
     :param algo_rank: Sort key of the algorithms (:func:`~sb3_reinforce.benchmark.peers.algo_rank`); None: in the
         order they first appear in ``rows``
     :param normalize: ``normalize(env_id, score)``: the normalized score, or None to leave the env out (None: the

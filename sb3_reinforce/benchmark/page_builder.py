@@ -1,0 +1,223 @@
+"""
+The benchmark's page, ``BENCHMARKS.md`` (:func:`markdown_page`): the text of :mod:`~sb3_reinforce.benchmark.page`
+with every table, number and sentence drawn from the records, in order: what the records hold, the suite, the
+results (:mod:`~sb3_reinforce.benchmark.page_results`), how the grid was run, and every run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_duration, fmt_num, fmt_seconds, fmt_steps, table_row
+from sb3_reinforce.benchmark.page import SECTIONS
+from sb3_reinforce.benchmark.page_results import (
+    across_section,
+    env_section,
+    missing_algos,
+    row_label,
+    seeds_cell,
+    when_section,
+)
+from sb3_reinforce.benchmark.peers import algo_rank
+from sb3_reinforce.benchmark.suite import SUITE
+from sb3_reinforce.benchmark.summary import env_rank, load_flag, report_env_order, summarize, threshold_times
+from sb3_reinforce.benchmark.tables import machine_summaries
+from sb3_reinforce.experiments.config import ALGOS
+
+__all__ = ["TEMPLATE", "markdown_page"]
+
+#: The page's template, as the page names it
+TEMPLATE = "sb3_reinforce/benchmark/page.py"
+
+
+def markdown_page(
+    records: Sequence[dict[str, Any]],
+    commands: Sequence[str],
+    out_dir: Path,
+    page: Path,
+    figures: dict[str, Path] | None = None,
+) -> str:
+    """
+    The benchmark's page (``BENCHMARKS.md``) from the run records: what they hold, the suite, per env the final
+    reward, seeds solved, env steps and seconds of training to the threshold, timings with the machine's load, the
+    learning curves, the normalized score across envs, when to choose REINFORCE, how it was run, and every run. The
+    text that is not drawn from the records is :data:`~sb3_reinforce.benchmark.page.SECTIONS`.
+
+    :param records: The run records, each scored against its env's threshold (:func:`rescore`)
+    :param commands: The grid commands that wrote them
+    :param out_dir: The records' output folder (``<out_dir>/runs``), as the page names it: relative to ``page``
+    :param page: Where the page goes (its links are relative to its folder)
+    :param figures: The learning curves' files, by env (None: no figures)
+    :return: The page's Markdown
+    """
+    envs = report_env_order(r["env_id"] for r in records)
+    rows = summarize(records, envs)
+    runs_folder = _relative(out_dir, page.parent)
+    rebuild = f"python -m sb3_reinforce benchmark --report-only --out {runs_folder}"
+    if page.name != "BENCHMARKS.md":
+        rebuild += f" --page {page.name}"
+    figures = figures or {}
+    parts = [
+        SECTIONS["header"].format(rebuild=rebuild, runs=f"{runs_folder}/runs", template=TEMPLATE),
+        _status_section(records, rows, envs),
+        _suite_section(),
+        SECTIONS["results"] + "\n" + SECTIONS["timing"],
+        *(
+            env_section(env_id, rows, records, _relative(figures[env_id], page.parent) if env_id in figures else None)
+            for env_id in envs
+        ),
+        across_section(rows),
+        when_section(rows, envs),
+        _how_section(records, commands, runs_folder, rebuild),
+        _per_run_section(records, envs),
+    ]
+    return "\n".join(part.rstrip("\n") + "\n" for part in parts)
+
+
+def _relative(path: Path, start: Path) -> str:
+    """``path`` relative to the folder ``start``, with ``/``: the same text wherever the repository lies."""
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(start))).as_posix()
+
+
+def _status_section(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]], envs: Sequence[str]) -> str:
+    runs = [r for r in records if r["status"] != "n/a"]
+    lines = [SECTIONS["status"], "| env | " + " | ".join(ALGOS) + " | runs | run time |", "|---" * (len(ALGOS) + 3) + "|"]
+    for env_id in envs:
+        mine = [r for r in runs if r["env_id"] == env_id]
+        seconds = sum(float(r.get("wall_time") or 0.0) for r in mine)
+        cells = [env_id, *(_status_cell(env_id, algo, rows) for algo in ALGOS), str(len(mine))]
+        lines.append(table_row([*cells, fmt_duration(seconds) if mine else "—"]))
+    total = sum(float(r.get("wall_time") or 0.0) for r in runs)
+    n_failed = sum(r["status"] == "failed" for r in runs)
+    lines.append(table_row(["**all**", *("" for _ in ALGOS), str(len(runs)), fmt_duration(total) if runs else "—"]))
+    lines.append("")
+    if runs:
+        started = min((r["started_at"] for r in runs if r.get("started_at")), default=None)
+        finished = max((r["finished_at"] for r in runs if r.get("finished_at")), default=None)
+        when = f", recorded from {started} to {finished}" if started and finished else ""
+        lines.append(
+            f"Measured total: {len(runs)} runs ({n_failed} failed), {total:,.0f} s of run time "
+            f"({fmt_duration(total)}; one core per run){when}."
+        )
+    else:
+        lines.append("No run records yet.")
+    missing = [f"{env_id} ({', '.join(missing_algos(env_id, rows))})" for env_id in envs if missing_algos(env_id, rows)]
+    if missing:
+        lines.append("")
+        lines.append(
+            "**Not recorded yet**, by env (the algorithms the grid plans there): "
+            + "; ".join(missing)
+            + ". Until they are, the tables below have no row of theirs and no comparison with them."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _status_cell(env_id: str, algo: str, rows: Sequence[dict[str, Any]]) -> str:
+    mine = [row for row in rows if row["env_id"] == env_id and row["algo"] == algo]
+    if any(row["not_applicable"] for row in mine):
+        return "n/a"
+    if mine:
+        return ", ".join(seeds_cell(row) + (f" ({row_label(row, rows)})" if len(mine) > 1 else "") for row in mine)
+    env = SUITE.get(env_id)
+    if env is not None and algo in env.algos:
+        return "no records yet"
+    if env is not None and any(mark.algo == algo for mark in env.published):
+        return "zoo figure only"
+    return "—"
+
+
+def _suite_section() -> str:
+    lines = [
+        SECTIONS["suite"],
+        "| env | budget | threshold | goal (issue 19) | gym threshold | random | published |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for env in SUITE.values():
+        published = ", ".join(
+            f"{mark.algo} {fmt_num(mark.score)} ({fmt_budget(mark.timesteps)}" + _version_note(mark.source, env.env_id) + ")"
+            for mark in env.published
+        )
+        gym_threshold = "—" if env.gym_threshold is None else f"{env.gym_threshold:g}"
+        cells = [env.env_id, fmt_budget(env.budget), f"{env.target:g}", env.goal, gym_threshold]
+        lines.append(table_row([*cells, fmt_num(env.random_score), published]))
+    return "\n".join(lines) + "\n"
+
+
+def _version_note(source: str, env_id: str) -> str:
+    """``, Hopper-v3`` when the published figure is on another version of the env; ``, Tianshou`` for Tianshou."""
+    if "Tianshou" in source:
+        return ", Tianshou"
+    name = env_id.rsplit("-v", 1)[0]
+    versions = [part.strip() for part in source.split(",") if part.strip().startswith(f"{name}-v")]
+    return f", {versions[0]}" if versions else ""
+
+
+def _how_section(records: Sequence[dict[str, Any]], commands: Sequence[str], runs_folder: str, rebuild: str) -> str:
+    lines = [SECTIONS["how"].format(runs=f"{runs_folder}/runs")]
+    if commands:
+        lines += ["```bash", *commands, "```", ""]
+    else:
+        lines += ["No grid command recorded (`grid.json` is missing).", ""]
+    settings: Counter[str] = Counter()
+    for record in records:
+        task = record.get("task")
+        if task and record["status"] != "n/a":
+            settings[
+                f"an evaluation every {task['eval_freq']:,} env steps ({task['eval_episodes']} episodes), "
+                f"{task['final_episodes']} episodes for the final one"
+            ] += 1
+    if settings:
+        lines.append(
+            "Evaluations in the records: "
+            + "; ".join(f"{text} ({n} runs)" for text, n in sorted(settings.items(), key=lambda i: (-i[1], i[0])))
+            + "."
+        )
+        lines.append("")
+    machines = machine_summaries(records)
+    if machines:
+        lines += ["Machines and versions in the records:", ""] + [f"- {machine}" for machine in machines] + [""]
+    resumed = [r for r in records if r.get("resumed_from")]
+    if resumed:
+        lines.append(
+            f"{len(resumed)} runs resumed from a checkpoint: their evaluations are those of an uninterrupted run; "
+            "their timings leave out the training between their last evaluation and the checkpoint."
+        )
+        lines.append("")
+    lines.append(SECTIONS["rebuild"].format(runs_folder=runs_folder, rebuild=rebuild))
+    return "\n".join(lines)
+
+
+def _per_run_section(records: Sequence[dict[str, Any]], env_order: Sequence[str]) -> str:
+    runs = [r for r in records if r["status"] != "n/a"]
+    runs.sort(key=lambda r: (env_rank(r["env_id"], env_order), algo_rank(r["algo"]), r["algo"], r["seed"]))
+    header = ["env", "algo", "seed", "final reward", "first ≥ thr.", "stays ≥ thr.", "training s to first ≥ thr."]
+    header += ["training s", "wall s", "train fps", "load at start / end", "status"]
+    lines = [SECTIONS["per_run"], f"<details>\n<summary>{len(runs)} runs</summary>\n"]
+    lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for r in runs:
+        loads = [r.get("load_at_start"), r.get("load_at_end")]
+        load = "unknown" if None in loads else f"{loads[0]:.2f} / {loads[1]:.2f} ({load_flag(r)})"
+        if r["status"] == "ok":
+            first_time, _ = threshold_times(r)
+            thr = r["threshold"] is not None
+            cells = [
+                f"{r['final']['mean_reward']:.2f} ± {r['final']['std_reward']:.2f}",
+                fmt_steps(r["first_threshold_steps"]) if thr else "—",
+                fmt_steps(r["stays_threshold_steps"]) if thr else "—",
+                "—" if not thr else "n/a" if first_time is None else fmt_seconds(first_time),
+                f"{r['train_time']:,.1f}" if r.get("train_time") is not None else "n/a",
+                f"{r['wall_time']:,.1f}",
+                f"{r['fps']:,.0f}",
+                load,
+                "ok",
+            ]
+        else:
+            cells = [*("—" for _ in range(5)), f"{float(r.get('wall_time') or 0.0):,.1f}", "—", load]
+            cells.append(f"{r['status']}: {r['error']}")
+        lines.append(table_row([r["env_id"], r["algo"], str(r["seed"]), *cells]))
+    lines.append("\n</details>")
+    return "\n".join(lines) + "\n"
