@@ -48,18 +48,21 @@ def hyperparameter(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+_NAME_WIDTH = max(len(name) for name in PRESETS)
 _PRESET_LINES = "\n".join(
-    f"  {name:9s} {preset.description} ({preset.setup.env_id}, {preset.timesteps} steps)" for name, preset in PRESETS.items()
+    f"  {name:{_NAME_WIDTH}s} {preset.description} ({preset.setup.env_id}, {preset.timesteps} steps)"
+    for name, preset in PRESETS.items()
 )
 _TRAIN_EPILOG = f"""
 presets (--preset; with neither --preset nor --env: {DEFAULT_PRESET}); every other flag overrides the preset's value:
 {_PRESET_LINES}
-  {NO_PRESET:9s} no recipe: the env's plain setup and the algorithm's default hyperparameters
+  {NO_PRESET:{_NAME_WIDTH}s} no recipe: the env's plain setup and the algorithm's default hyperparameters
 
---env alone (no --preset) always starts from the plain setup, even for {MOUNTAIN_CAR}: the env's own action
-space, reward and time limit, no observation normalization, the algorithm's default hyperparameters and
-{run_config.DEFAULT_TIMESTEPS} steps; --actions, --shaping, --hp... still apply. A preset is used only when named (a preset
-named with another env is an error). The run prints the preset, env setup and hyperparameters it uses.
+--env alone (no --preset) starts from the env's entry of reinforce.yml, the preset named by its env id, when it has
+one (the suite's envs, docs/suite.md); from the plain setup otherwise: the env's own action space, reward and time
+limit, no observation normalization, the algorithm's default hyperparameters and {run_config.DEFAULT_TIMESTEPS} steps
+(--preset none: the plain setup for any env). --actions, --shaping, --hp... still apply; a preset named with another
+env is an error. The run prints the preset, env setup and hyperparameters it uses.
 
 --algo ppo|a2c|sac: the preset's env setup (actions, shaping, time limit, normalization) is kept, its REINFORCE
 hyperparameters are dropped: the algorithm runs with SB3's defaults plus --hp. sac needs --actions continuous.
@@ -74,8 +77,8 @@ an explicit --save-path with files is an error unless --force. The model is save
 examples:
   {PROG} train --preset solved --seed 0 --save-path models/mcc_solved_seed0
   {PROG} train --preset notebook --seed 0 --tensorboard-log runs
-  {PROG} train --env {MOUNTAIN_CAR} --hp use_sde=true      # plain defaults, gSDE exploration
-  {PROG} train --env CartPole-v1 --timesteps 150000 --hp learning_rate=3e-3
+  {PROG} train --env Acrobot-v1 --seed 3                        # Acrobot-v1's tuned entry
+  {PROG} train --env {MOUNTAIN_CAR} --preset none --hp use_sde=true      # plain defaults, gSDE exploration
   {PROG} train --algo sac --actions continuous --shaping none --timesteps 50000
 """
 
@@ -102,7 +105,11 @@ def _add_train_arguments(tr: argparse.ArgumentParser) -> None:
         default=None,
         help=f"recipe to start from ({DEFAULT_PRESET} without --env; {NO_PRESET}: the algorithm's defaults)",
     )
-    tr.add_argument("--env", default=None, help="Gymnasium env id (the preset's env); alone: the env's plain setup")
+    tr.add_argument(
+        "--env",
+        default=None,
+        help="Gymnasium env id (the preset's env); alone: its entry of reinforce.yml, or its plain setup",
+    )
     tr.add_argument("--algo", choices=list(run_config.ALGOS), default="reinforce", help="algorithm (reinforce)")
     tr.add_argument("--timesteps", type=positive_int, default=None, help="training budget in env steps (the preset's)")
     tr.add_argument("--seed", type=int, default=0, help="seed of the algorithm and the training envs (0)")
