@@ -72,9 +72,6 @@ class PolicyUpdate:
         self.with_critic = with_critic
         self.max_grad_norm = max_grad_norm
         self.actor_params, self.critic_params = actor_and_critic_parameters(policy)
-        # Every term is a sum over the steps of an episode, averaged over the N episodes of the batch (see
-        # Reinforce's docstring): the chunks of `batch_size` steps add up to exactly the whole-batch gradient
-        self.per_episode = 1.0 / buffer.n_episodes
         self.discrete = isinstance(policy.action_space, spaces.Discrete)
 
     def _actions(self, rollout_data: EpisodeRolloutSamples) -> th.Tensor:
@@ -102,6 +99,9 @@ class PolicyUpdate:
         """
         terms = LossTerms()
         chunks, scale = self.buffer.step_samples(indices, self.batch_size)
+        # Every term is a sum over the steps of an episode, averaged over the N episodes of the batch (see
+        # Reinforce's docstring): the chunks of `batch_size` steps add up to exactly the whole-batch gradient
+        per_episode = scale / self.buffer.n_episodes
         start = 0
         for rollout_data in chunks:
             actions = self._actions(rollout_data)
@@ -115,7 +115,6 @@ class PolicyUpdate:
                 distribution = self.policy.get_distribution(rollout_data.observations)
                 log_prob, entropy = distribution.log_prob(actions), distribution.entropy()
 
-            per_episode = scale / self.buffer.n_episodes
             if old_log_probs is None:
                 # The REINFORCE estimator averaged over episodes, -1/N sum_i sum_t w_t grad log pi(a_t|s_t)
                 policy_loss = -(rollout_data.weights * log_prob).sum() * per_episode
