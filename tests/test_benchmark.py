@@ -22,9 +22,10 @@ from sb3_reinforce.benchmark import EVAL_SEED, ZOO_HYPERPARAMS, RunTask, main, p
 from sb3_reinforce.benchmark.driver import add_arguments
 from sb3_reinforce.benchmark.executor import run
 from sb3_reinforce.benchmark.peers import action_label, run_config, unsupported
-from sb3_reinforce.benchmark.plan import reproduce_command
+from sb3_reinforce.benchmark.plan import plan, reproduce_command
 from sb3_reinforce.experiments.config import LinearSchedule, build_kwargs, make_config
 from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
+from sb3_reinforce.experiments.policy_kwargs import parse_policy_kwargs, policy_kwargs_to_json
 from sb3_reinforce.experiments.presets import PRESETS
 from sb3_reinforce.wrappers import BernoulliToContinuous, PotentialShaping
 
@@ -203,12 +204,35 @@ def test_algo_configs() -> None:
     ppo_env = make_train_env(ppo_mcc.env_setup, gamma=ppo_mcc.gamma)
     assert isinstance(ppo_env, VecNormalize) and ppo_env.norm_obs and ppo_env.norm_reward and ppo_env.gamma == 0.9999
     assert run_config("sac", MCC).timesteps == 50_000
-    assert run_config("a2c", CARTPOLE).timesteps == 100_000  # a common budget, not the zoo's 500k
+    assert run_config("a2c", CARTPOLE).timesteps == 500_000  # the zoo's budget (capped at 1M)
     a2c_mcc = run_config("a2c", MCC)
     assert a2c_mcc.env_setup.normalize_obs and a2c_mcc.env_setup.normalize_reward and a2c_mcc.gamma == 0.99
     assert unsupported("sac", discrete) is not None and unsupported("sac", box) is None
-    assert run_config("ppo", "Acrobot-v1", timesteps=123).hyperparams == {}
-    assert run_config("ppo", "Acrobot-v1", timesteps=123).timesteps == 123
+    ppo_acrobot = run_config("ppo", "Acrobot-v1", timesteps=123)
+    assert ppo_acrobot.hyperparams["n_steps"] == 256 and ppo_acrobot.n_envs == 16 and ppo_acrobot.timesteps == 123
+    # The zoo's -v4 entries serve the suite's MuJoCo -v5 tasks, with the classes of policy_kwargs by name
+    ppo_hopper = run_config("ppo", "Hopper-v5")
+    assert "Hopper-v4's entry" in ppo_hopper.source and ppo_hopper.hyperparams["policy_kwargs"]["activation_fn"] == "nn.ReLU"
+    # No zoo entry: SB3's defaults, for the default budget
+    assert run_config("ppo", "Taxi-v4").hyperparams == {} and run_config("ppo", "Taxi-v4").source.startswith("SB3")
+
+
+def test_defaults_settings():
+    """settings="defaults": the constructor's defaults on the plain env, for the suite's budget, under its own key."""
+    for algo in ("reinforce", "ppo", "a2c"):
+        config = run_config(algo, "Acrobot-v1", settings="defaults")
+        assert config.hyperparams == {} and config.n_envs == 1 and config.timesteps == 500_000
+        assert not config.env_setup.normalize_obs and "defaults" in config.source
+    assert run_config("reinforce", "Taxi-v4", settings="defaults").timesteps == 100_000  # outside the suite
+    task = RunTask("ppo", "Acrobot-v1", 1000, settings="defaults")
+    assert task.key == "ppo-defaults__Acrobot-v1__seed1000" and RunTask("ppo", "Acrobot-v1", 1000).key != task.key
+    with pytest.raises(ValueError, match="'best'"):
+        run_config("ppo", "Acrobot-v1", settings="best")
+    # Without --eval-freq, 20 evaluations per run whatever its budget
+    tasks, _ = plan(["ppo", "sac"], ["Pendulum-v1"], [1000, 1001], {})
+    assert {(t.algo, t.eval_freq) for t in tasks} == {("ppo", 5_000), ("sac", 1_000)}
+    tasks, _ = plan(["reinforce"], ["Acrobot-v1"], [7, 7], {}, settings="defaults", eval_freq=123)
+    assert [(t.key, t.eval_freq) for t in tasks] == [("reinforce-defaults__Acrobot-v1__seed7", 123)]
 
     kwargs = build_kwargs(run_config("ppo", CARTPOLE).hyperparams)
     assert isinstance(kwargs["learning_rate"], LinearSchedule) and kwargs["learning_rate"](0.25) == pytest.approx(0.00025)
@@ -248,8 +272,8 @@ def test_zoo_table_matches_installed_rl_zoo3() -> None:
     folder = Path(spec.origin).parent / "hyperparams"
     for (algo, env_id), ours in ZOO_HYPERPARAMS.items():
         theirs = yaml.safe_load((folder / f"{algo}.yml").read_text())[env_id]
-        if isinstance(theirs.get("policy_kwargs"), str):
-            theirs["policy_kwargs"] = eval(theirs["policy_kwargs"], {"__builtins__": {}, "dict": dict})
+        if isinstance(theirs.get("policy_kwargs"), str):  # classes by name, as the table keeps them
+            theirs["policy_kwargs"] = policy_kwargs_to_json(parse_policy_kwargs(theirs["policy_kwargs"]))
         assert ours == theirs, (algo, env_id)
 
 

@@ -274,6 +274,39 @@ def test_summary_rows_keep_settings_apart() -> None:
     ]
 
 
+def defaults_record(algo: str, env_id: str, seed: int, final: float) -> dict[str, Any]:
+    """A run of ``--settings defaults``, as the executor writes it."""
+    record = make_record(algo, env_id, seed, [final, final], final, SUITE[env_id].target)
+    record.update(key=f"{algo}-defaults__{env_id}__seed{seed}", settings="defaults")
+    record["task"]["settings"] = "defaults"
+    record["config"]["source"] = f"{algo} defaults, the plain env"
+    return record
+
+
+def test_defaults_runs_have_their_own_table(tmp_path: Path) -> None:
+    """Runs with default settings: one table of their own, an across-env score over the envs all of them ran."""
+    defaults = [defaults_record("reinforce", CARTPOLE, seed, 500.0 - seed) for seed in range(3)]
+    defaults += [defaults_record("ppo", CARTPOLE, seed, 200.0 + seed) for seed in range(3)]
+    defaults += [defaults_record("reinforce", PENDULUM, seed, -1000.0) for seed in range(3)]  # PPO has none there
+    repo = tmp_path / "repo"
+    write_records(repo / "benchmark" / "results", [*fixture_records(), *defaults])
+    page = assert_rebuilds_byte_for_byte(repo, tmp_path)["BENCHMARKS.md"].decode()
+    section = page.split("## Out of the box")[1].split("\n## ")[0]
+    assert "| env | budget | reinforce | ppo |" in section
+    # IQM of 3 seeds: their mean; solved against the suite's threshold 500
+    assert "| CartPole-v1 | 1k | 499.0 [" in section and "(1/3 solved) | 201.0 [" in section and "(0/3 solved) |" in section
+    assert "| Pendulum-v1 | 1k | -1000.0 [-1000.0, -1000.0] (0/3 solved) | no records yet |" in section
+    assert "Seeds: reinforce 0-2; ppo 0-2." in section
+    assert "Across the envs every algorithm ran (CartPole-v1):" in section
+    normalized = (499.0 - SUITE[CARTPOLE].random_score) / (500.0 - SUITE[CARTPOLE].random_score)
+    assert f"| reinforce | CartPole-v1 | 3 | {normalized:.3f} [" in section
+    # Nowhere else: the tuned sections and the "when" section are those of the fixture alone
+    across = page.split("## Across envs")[1].split("## Out of the box")[0]
+    assert "| reinforce | CartPole-v1, Pendulum-v1 | 10 |" in across
+    assert "(defaults)" not in page.split("## Per run")[0]
+    assert "| CartPole-v1 | reinforce (defaults) | 0 | 500.00 ± 2.00 |" in page.split("## Per run")[1]
+
+
 def test_rescore_thresholds_times_and_load() -> None:
     record = make_record("ppo", CARTPOLE, 0, [20.0, 480.0, 500.0, 490.0], 499.0, 475.0, times=[0.0, 1.0, 2.0, 3.0])
     assert rescore(record, 475.0) is record

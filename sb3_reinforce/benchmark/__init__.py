@@ -4,7 +4,8 @@ Benchmark: a grid of algorithms x envs x seeds, trained and scored side by side 
 ``python -m sb3_reinforce benchmark`` (or ``python -m sb3_reinforce.benchmark``) trains every (algorithm, env, seed)
 of the grid, evaluates each run periodically on the env's **true** reward, and writes to ``--out``:
 
-* ``runs/<algo>__<env>__seed<N>.json``: one file per run, written atomically when the run ends; a re-run of the
+* ``runs/<algo>__<env>__seed<N>.json`` (``<algo>-defaults__...`` with ``--settings defaults``: each algorithm's
+  constructor defaults on the plain env): one file per run, written atomically when the run ends; a re-run of the
   same grid skips the runs that finished (status ``ok``) with the same settings, so an interrupted grid resumes
   (failed runs are run again; ``--force`` runs everything again, e.g. after a code change: the settings compared
   do not include the code);
@@ -34,7 +35,7 @@ The package, in the order a grid flows through it:
 * :mod:`~sb3_reinforce.benchmark.ray_executor`: the same as Ray tasks on a Ray cluster (``--ray-address``);
 * :mod:`~sb3_reinforce.benchmark.driver`: the command line; writes each record as it comes back, then the report;
 * :mod:`~sb3_reinforce.benchmark.report`: writes the report from the run records (:func:`write_report`) with the
-  modules below;
+  modules below (the page: ``page_builder``, ``page_results``, ``page_defaults``);
 * :mod:`~sb3_reinforce.benchmark.summary`: the records loaded, scored against one threshold per env and summarized
   across seeds;
 * :mod:`~sb3_reinforce.benchmark.stats`: IQM and bootstrap confidence intervals (scipy);

@@ -19,8 +19,16 @@ import gymnasium as gym
 
 from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
 from sb3_reinforce.benchmark.formatting import fmt_duration, fmt_steps
-from sb3_reinforce.benchmark.peers import DEFAULT_ENVS
-from sb3_reinforce.benchmark.plan import RunTask, expected_cost, is_finished, parse_overrides, plan, reproduce_command
+from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, SETTINGS
+from sb3_reinforce.benchmark.plan import (
+    EVALUATIONS_PER_RUN,
+    RunTask,
+    expected_cost,
+    is_finished,
+    parse_overrides,
+    plan,
+    reproduce_command,
+)
 from sb3_reinforce.benchmark.plots import plots_available
 from sb3_reinforce.benchmark.report import write_report
 from sb3_reinforce.benchmark.stats import require_scipy
@@ -60,7 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=positive_int, default=os.cpu_count() or 1, help="Runs in parallel (default: the CPU count)"
     )
     parser.add_argument("--out", default="benchmark_results", help="Output folder")
-    parser.add_argument("--eval-freq", type=positive_int, default=5000, help="Evaluate every N env steps")
+    parser.add_argument(
+        "--eval-freq",
+        type=positive_int,
+        default=None,
+        help=f"Evaluate every N env steps (default: {EVALUATIONS_PER_RUN} evaluations per run, whatever its budget)",
+    )
     parser.add_argument("--eval-episodes", type=positive_int, default=10, help="Episodes per evaluation")
     parser.add_argument("--final-episodes", type=positive_int, default=100, help="Episodes of the final evaluation")
     parser.add_argument(
@@ -69,6 +82,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="ALGO:KEY=VALUE",
         help="Override a hyperparameter of an algorithm on every env, e.g. ppo:learning_rate=0.001",
+    )
+    parser.add_argument(
+        "--settings",
+        choices=SETTINGS,
+        default="tuned",
+        help="tuned: REINFORCE's reinforce.yml entry and the RL Zoo's hyperparameters for its peers; defaults: every "
+        "algorithm's constructor defaults on the plain env, for the suite's budget",
     )
     parser.add_argument(
         "--ray-address",
@@ -251,6 +271,7 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
             args.eval_freq,
             args.eval_episodes,
             args.final_episodes,
+            args.settings,
         )
     except Exception as plan_error:  # the env cannot be built (missing dependency, ...)
         print(f"benchmark: error: {type(plan_error).__name__}: {plan_error}", file=sys.stderr)
@@ -266,6 +287,7 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
         args.eval_episodes,
         args.final_episodes,
         args.hyperparams,
+        args.settings,
     )
     write_grid_file(out_dir, command, vars(args))
     runs_dir = out_dir / "runs"

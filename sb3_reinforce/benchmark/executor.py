@@ -47,6 +47,7 @@ def _base_record(task: RunTask) -> dict[str, Any]:
         algo=task.algo,
         env_id=task.env_id,
         seed=task.seed,
+        settings=task.settings,
         status="running",
         error=None,
         threshold=env_threshold(task.env_id),

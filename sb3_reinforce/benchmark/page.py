@@ -30,8 +30,9 @@ machine with the same library versions.
 One row per env of the suite (then any other env with records), one column per algorithm: the seeds with a finished
 run (failed runs in brackets), "no records yet" where the grid of issue 22 plans runs that are not recorded, "n/a"
 where the algorithm cannot act in the env, and "zoo figure only" for SAC on the MuJoCo tasks (about 50 env steps per
-second on 2 cores: the zoo's published score is shown instead). Run time: the sum of the runs' wall times (one core
-per run, evaluations included).
+second on 2 cores: the zoo's published score is shown instead). Runs and run time: every run on the env, those with
+default settings included (their own section below); run time is the sum of the runs' wall times (one core per
+run, evaluations included).
 """,
     suite="""\
 ## The suite
@@ -73,6 +74,15 @@ benchmark recorded it. Rewards and evaluations do not depend on the load.
 Per algorithm, the IQM of the normalized final rewards of all its runs on envs of the suite, with a 95 % CI from a
 bootstrap stratified over envs (each env's seeds resampled on their own; Agarwal et al. 2021). Algorithms compare
 only over the same envs: where their envs differ, a second table keeps the envs that every algorithm ran.
+""",
+    defaults="""\
+## Out of the box: each algorithm's defaults
+
+Every algorithm with its constructor's defaults (`Reinforce("MlpPolicy", env)`, `PPO("MlpPolicy", env)`,
+`A2C("MlpPolicy", env)`) on the plain env: one env, no observation or reward normalization, no shaping, the suite's
+budget, the same seeds (`--settings defaults`). This is what a user gets before tuning anything. Each cell: the final
+reward's IQM [95 % CI] across seeds and the seeds that reach the threshold; then the normalized score across envs as
+above. These runs appear nowhere else on the page.
 """,
     when="""\
 ## When to choose REINFORCE

@@ -14,6 +14,7 @@ from typing import Any
 
 from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_duration, fmt_num, fmt_seconds, fmt_steps, table_row
 from sb3_reinforce.benchmark.page import SECTIONS
+from sb3_reinforce.benchmark.page_defaults import defaults_section
 from sb3_reinforce.benchmark.page_results import (
     across_section,
     env_section,
@@ -24,7 +25,14 @@ from sb3_reinforce.benchmark.page_results import (
 )
 from sb3_reinforce.benchmark.peers import algo_rank
 from sb3_reinforce.benchmark.suite import SUITE
-from sb3_reinforce.benchmark.summary import env_rank, load_flag, report_env_order, summarize, threshold_times
+from sb3_reinforce.benchmark.summary import (
+    env_rank,
+    load_flag,
+    record_settings,
+    report_env_order,
+    summarize,
+    threshold_times,
+)
 from sb3_reinforce.benchmark.tables import machine_summaries
 from sb3_reinforce.experiments.config import ALGOS
 
@@ -55,7 +63,10 @@ def markdown_page(
     :return: The page's Markdown
     """
     envs = report_env_order(r["env_id"] for r in records)
-    rows = summarize(records, envs)
+    all_rows = summarize(records, envs)
+    # The runs with default settings have their own section: the others compare tuned settings
+    rows = [row for row in all_rows if row["settings"] == "tuned"]
+    tuned_records = [r for r in records if record_settings(r) == "tuned"]
     runs_folder = _relative(out_dir, page.parent)
     rebuild = f"python -m sb3_reinforce benchmark --report-only --out {runs_folder}"
     if page.name != "BENCHMARKS.md":
@@ -67,10 +78,11 @@ def markdown_page(
         _suite_section(),
         SECTIONS["results"] + "\n" + SECTIONS["timing"],
         *(
-            env_section(env_id, rows, records, _relative(figures[env_id], page.parent) if env_id in figures else None)
+            env_section(env_id, rows, tuned_records, _relative(figures[env_id], page.parent) if env_id in figures else None)
             for env_id in envs
         ),
         across_section(rows),
+        defaults_section(all_rows),
         when_section(rows, envs),
         _how_section(records, commands, runs_folder, rebuild),
         _per_run_section(records, envs),
@@ -218,6 +230,7 @@ def _per_run_section(records: Sequence[dict[str, Any]], env_order: Sequence[str]
         else:
             cells = [*("—" for _ in range(5)), f"{float(r.get('wall_time') or 0.0):,.1f}", "—", load]
             cells.append(f"{r['status']}: {r['error']}")
-        lines.append(table_row([r["env_id"], r["algo"], str(r["seed"]), *cells]))
+        algo = r["algo"] + ("" if record_settings(r) == "tuned" else f" ({record_settings(r)})")
+        lines.append(table_row([r["env_id"], algo, str(r["seed"]), *cells]))
     lines.append("\n</details>")
     return "\n".join(lines) + "\n"

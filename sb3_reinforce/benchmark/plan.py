@@ -21,6 +21,7 @@ from sb3_reinforce.experiments.hyperparameters import check_algo
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
 
 __all__ = [
+    "EVALUATIONS_PER_RUN",
     "RunTask",
     "config_record",
     "env_threshold",
@@ -32,6 +33,8 @@ __all__ = [
     "run_key",
 ]
 
+#: Periodic evaluations of a run when the grid does not set their frequency
+EVALUATIONS_PER_RUN = 20
 #: Rough training speeds (env steps/s on one core), used only to start the slowest runs first.
 _EXPECTED_FPS: dict[tuple[str, str], float] = {("sac", MOUNTAIN_CAR): 100.0, ("ppo", MOUNTAIN_CAR): 300.0}
 _EXPECTED_FPS_DEFAULT = {"sac": 100.0, "ppo": 1500.0, "a2c": 2000.0, "reinforce": 1500.0}
@@ -50,10 +53,16 @@ def env_threshold(env_id: str) -> float | None:
     return gym.spec(env_id).reward_threshold
 
 
-def run_key(algo: str, env_id: str, seed: int | None) -> str:
-    """File-name-safe identifier of a run (``seed=None``: the ``n/a`` record of an algorithm x env)."""
+def run_key(algo: str, env_id: str, seed: int | None, settings: str = "tuned") -> str:
+    """
+    File-name-safe identifier of a run (``seed=None``: the ``n/a`` record of an algorithm x env).
+
+    >>> run_key("ppo", "ALE/Pong-v5", 3), run_key("ppo", "Acrobot-v1", 1000, "defaults")
+    ('ppo__ALE_Pong-v5__seed3', 'ppo-defaults__Acrobot-v1__seed1000')
+    """
     safe_env = re.sub(r"[^A-Za-z0-9._-]", "_", env_id)
-    return f"{algo}__{safe_env}__" + ("na" if seed is None else f"seed{seed}")
+    label = algo if settings == "tuned" else f"{algo}-{settings}"
+    return f"{label}__{safe_env}__" + ("na" if seed is None else f"seed{seed}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class RunTask:
     :param eval_episodes: Episodes per periodic evaluation
     :param final_episodes: Episodes of the final evaluation
     :param overrides: Hyperparameters replacing the configured ones
+    :param settings: ``tuned`` (the algorithm's tuned settings for the env) or ``defaults`` (its constructor's
+        defaults on the plain env): :data:`~sb3_reinforce.benchmark.peers.SETTINGS`
     """
 
     algo: str
@@ -80,17 +91,18 @@ class RunTask:
     eval_episodes: int = 10
     final_episodes: int = 100
     overrides: dict[str, Any] = field(default_factory=dict)
+    settings: str = "tuned"
 
     @property
     def key(self) -> str:
-        return run_key(self.algo, self.env_id, self.seed)
+        return run_key(self.algo, self.env_id, self.seed, self.settings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     def config(self) -> RunConfig:
         """The run's configuration: the benchmark's settings for the algorithm and env, with the overrides."""
-        config = run_config(self.algo, self.env_id, self.timesteps, seed=self.seed)
+        config = run_config(self.algo, self.env_id, self.timesteps, seed=self.seed, settings=self.settings)
         config.hyperparams.update(self.overrides)
         return config
 
@@ -137,11 +149,17 @@ def plan(
     seed_values: Sequence[int],
     overrides: dict[str, dict[str, Any]],
     timesteps: int | None = None,
-    eval_freq: int = 5000,
+    eval_freq: int | None = None,
     eval_episodes: int = 10,
     final_episodes: int = 100,
+    settings: str = "tuned",
 ) -> tuple[list[RunTask], list[dict[str, Any]]]:
-    """The runs of the grid, and the ``n/a`` records of the algorithm x env pairs that cannot run."""
+    """
+    The runs of the grid, and the ``n/a`` records of the algorithm x env pairs that cannot run.
+
+    ``eval_freq=None`` evaluates each run :data:`EVALUATIONS_PER_RUN` times, whatever its budget (the zoo trains SAC
+    20k steps on Pendulum-v1 and A2C 1M).
+    """
     tasks: list[RunTask] = []
     not_applicable: list[dict[str, Any]] = []
     for env_id in dict.fromkeys(envs):
@@ -151,21 +169,31 @@ def plan(
             if reason is not None:
                 not_applicable.append(
                     dict(
-                        key=run_key(algo, env_id, None),
+                        key=run_key(algo, env_id, None, settings),
                         algo=algo,
                         env_id=env_id,
                         seed=None,
+                        settings=settings,
                         status="n/a",
                         error=reason,
                         threshold=env_threshold(env_id),
-                        config=config_record(run_config(algo, env_id, timesteps), action_space),
+                        config=config_record(run_config(algo, env_id, timesteps, settings=settings), action_space),
                         evaluations=[],
                     )
                 )
                 continue
             for seed in seeds(seed_values):
+                budget = run_config(algo, env_id, timesteps, settings=settings).timesteps
                 task = RunTask(
-                    algo, env_id, seed, timesteps, eval_freq, eval_episodes, final_episodes, overrides.get(algo, {})
+                    algo,
+                    env_id,
+                    seed,
+                    timesteps,
+                    eval_freq or max(1, budget // EVALUATIONS_PER_RUN),
+                    eval_episodes,
+                    final_episodes,
+                    overrides.get(algo, {}),
+                    settings,
                 )
                 tasks.append(task)
     return tasks, not_applicable
@@ -173,7 +201,7 @@ def plan(
 
 def expected_cost(task: RunTask) -> float:
     """Rough seconds a run takes, to start the slowest first (they then overlap with the many short ones)."""
-    budget = run_config(task.algo, task.env_id, task.timesteps).timesteps
+    budget = task.config().timesteps
     fps = _EXPECTED_FPS.get((task.algo, task.env_id), _EXPECTED_FPS_DEFAULT.get(task.algo, 1000.0))
     return budget / fps
 
@@ -187,7 +215,9 @@ def is_finished(task: RunTask, record_path: Path) -> bool:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
-    if record.get("status") != "ok" or record.get("task") != _as_json(task.to_dict()):
+    # Records written before tasks had settings were all "tuned"
+    recorded_task = {"settings": "tuned", **(record.get("task") or {})}
+    if record.get("status") != "ok" or recorded_task != _as_json(task.to_dict()):
         return False
     return record.get("config") == _as_json(config_record(task.config(), env_action_space(task.env_id)))
 
@@ -204,18 +234,23 @@ def reproduce_command(
     timesteps: int | None,
     workers: int,
     out: str,
-    eval_freq: int,
+    eval_freq: int | None,
     eval_episodes: int,
     final_episodes: int,
     hyperparams: Sequence[str],
+    settings: str = "tuned",
 ) -> str:
     """The shell command that reproduces the grid, every setting spelled out and quoted for the shell."""
     parts = ["python", "-m", "sb3_reinforce.benchmark", "--algos", *algos, "--envs", *envs, "--seeds"]
     parts += [str(seed) for seed in seed_values]
     if timesteps is not None:
         parts += ["--timesteps", str(timesteps)]
-    parts += ["--workers", str(workers), "--out", str(out), "--eval-freq", str(eval_freq)]
+    parts += ["--workers", str(workers), "--out", str(out)]
+    if eval_freq is not None:
+        parts += ["--eval-freq", str(eval_freq)]
     parts += ["--eval-episodes", str(eval_episodes), "--final-episodes", str(final_episodes)]
     if hyperparams:
         parts += ["--hyperparams", *hyperparams]
+    if settings != "tuned":
+        parts += ["--settings", settings]
     return shlex.join(parts)

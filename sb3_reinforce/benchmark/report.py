@@ -35,6 +35,7 @@ from sb3_reinforce.benchmark.summary import (
     load_flag,
     load_runs,
     read_commands,
+    record_settings,
     report_env_order,
     report_thresholds,
     rescore,
@@ -108,7 +109,7 @@ def write_report(
         env = SUITE.get(env_id)
         path = curve_path(out_dir, env_id)
         drawn = plot_curves(
-            records,
+            [r for r in records if record_settings(r) == "tuned"],  # the defaults runs have a table, no curves
             env_id,
             path,
             threshold=thresholds[env_id],

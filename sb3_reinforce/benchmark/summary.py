@@ -29,6 +29,7 @@ __all__ = [
     "load_flag",
     "load_runs",
     "read_commands",
+    "record_settings",
     "report_env_order",
     "report_thresholds",
     "rescore",
@@ -194,6 +195,11 @@ def env_rank(env_id: str, env_order: Sequence[str]) -> tuple[int, str]:
     return (env_order.index(env_id) if env_id in env_order else len(env_order), env_id)
 
 
+def record_settings(record: dict[str, Any]) -> str:
+    """``tuned`` or ``defaults`` (records written before the grid had settings were all tuned)."""
+    return str(record.get("settings") or (record.get("task") or {}).get("settings") or "tuned")
+
+
 def _variant(record: dict[str, Any]) -> str:
     """What the algorithm ran with: its settings' source, and the grid's overrides if any."""
     config = record.get("config") or {}
@@ -234,6 +240,7 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
             dict(
                 env_id=env_id,
                 algo=algo,
+                settings=record_settings(group[0]),
                 variant=variant,
                 actions=config.get("actions", "—"),
                 n_envs=config.get("n_envs"),

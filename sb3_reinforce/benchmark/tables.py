@@ -47,7 +47,7 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
             ratio = f"{np.median(row['fps']) / np.median(reference['fps']):.2f}x {reference['algo']}"
         cells = [
             row["env_id"],
-            row["algo"],
+            row["algo"] + ("" if row.get("settings", "tuned") == "tuned" else f" ({row['settings']})"),
             row["actions"],
             "—" if row["n_envs"] is None else str(row["n_envs"]),
             fmt_steps(row["budget"]) if row["budget"] else "—",

@@ -1,0 +1,73 @@
+"""
+The defaults comparison on the benchmark's page (:func:`defaults_section`): every algorithm with its constructor's
+defaults on the plain env, per env and as an across-env IQM of normalized scores (issue 19's "better defaults").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_iqm, table_row
+from sb3_reinforce.benchmark.page import SECTIONS
+from sb3_reinforce.benchmark.peers import algo_rank
+from sb3_reinforce.benchmark.stats import summarize_across_envs
+from sb3_reinforce.benchmark.suite import SUITE
+from sb3_reinforce.benchmark.tables import markdown_across_envs
+
+__all__ = ["defaults_section"]
+
+
+def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
+    """
+    One table, one row per env, one column per algorithm run with ``--settings defaults``: the final reward's IQM
+    [95 % CI] and the seeds solved; then the normalized score across the envs every algorithm ran.
+
+    :param rows: The rows of :func:`~sb3_reinforce.benchmark.summary.summarize` (those of other settings are skipped)
+    """
+    defaults = [row for row in rows if row["settings"] == "defaults" and not row["not_applicable"] and row["n_ok"]]
+    lines = [SECTIONS["defaults"]]
+    if not defaults:
+        lines.append("No runs with default settings recorded yet.")
+        return "\n".join(lines) + "\n"
+    algos = sorted({row["algo"] for row in defaults}, key=algo_rank)
+    envs = list(dict.fromkeys(row["env_id"] for row in defaults))
+    lines += [
+        table_row(["env", "budget", *algos]),
+        "|---" * (len(algos) + 2) + "|",
+    ]
+    for env_id in envs:
+        mine = {row["algo"]: row for row in defaults if row["env_id"] == env_id}
+        budget = next(iter(mine.values()))["budget"]
+        lines.append(table_row([env_id, fmt_budget(budget), *(_cell(mine.get(algo)) for algo in algos)]))
+    seeds = {algo: sorted({seed for row in defaults if row["algo"] == algo for seed in row["seeds"]}) for algo in algos}
+    lines += ["", "Seeds: " + "; ".join(f"{algo} {_seed_list(seeds[algo])}" for algo in algos) + ".", ""]
+
+    common = [env_id for env_id in envs if env_id in SUITE and all(_has(defaults, env_id, a) for a in algos)]
+    if not common:
+        lines.append("No env of the suite has finished runs of every algorithm yet: no across-env comparison.")
+        return "\n".join(lines) + "\n"
+    summary = summarize_across_envs(defaults, algo_rank, lambda env_id, score: SUITE[env_id].normalize(score), set(common))
+    lines.append(f"Across the envs every algorithm ran ({', '.join(common)}):\n")
+    lines.append(markdown_across_envs(summary, "normalized final reward"))
+    return "\n".join(lines) + "\n"
+
+
+def _has(rows: Sequence[dict[str, Any]], env_id: str, algo: str) -> bool:
+    return any(row["env_id"] == env_id and row["algo"] == algo for row in rows)
+
+
+def _cell(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "no records yet"
+    cell = fmt_iqm(row["final_iqm"], row["final_ci"])
+    if row["threshold"] is not None:
+        cell += f" ({row['solved']}/{row['n_ok'] + row['n_failed']} solved)"
+    return cell
+
+
+def _seed_list(seeds: Sequence[int]) -> str:
+    """``1000-1004`` for a run of consecutive seeds, else the seeds."""
+    if len(seeds) > 2 and list(seeds) == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ", ".join(map(str, seeds))

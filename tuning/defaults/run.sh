@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The defaults study (tuning/defaults/README.md): each candidate set of defaults for Reinforce(...), on the plain
+# classic envs of the suite with their budgets, on tuning seed(s) ${SEEDS:-0}; one benchmark output folder per
+# candidate (records resume like any grid's).
+#
+#   tuning/defaults/run.sh [CANDIDATE...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export OMP_NUM_THREADS=1 SDL_VIDEODRIVER=dummy
+ENVS=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1 LunarLander-v3)
+declare -A CANDIDATES=(
+    # Reinforce's defaults before the study: one REINFORCE step per batch of 10 episodes, no baseline
+    [before]=""
+    # A value baseline (Monte-Carlo returns), 10 importance-weighted passes in minibatches of 64 bounded by KL 0.05,
+    # 10 critic passes, lr 3e-4 (PPO's step sizes, no clipping)
+    [mc]="reinforce:baseline=value reinforce:gae_lambda=1.0 reinforce:critic_epochs=10 reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:learning_rate=0.0003"
+    # The same with GAE(0.95)
+    [gae]="reinforce:baseline=value reinforce:gae_lambda=0.95 reinforce:critic_epochs=10 reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:learning_rate=0.0003"
+)
+for name in "${@:-before mc gae}"; do
+    for candidate in $name; do
+        # shellcheck disable=SC2086
+        "${PYTHON:-.venv/bin/python}" -m sb3_reinforce benchmark --algos reinforce --settings defaults \
+            --envs "${ENVS[@]}" --seeds ${SEEDS:-0 0} --workers 1 --out "tuning/defaults/$candidate" \
+            ${CANDIDATES[$candidate]:+--hyperparams ${CANDIDATES[$candidate]}}
+    done
+done
