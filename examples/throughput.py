@@ -19,7 +19,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecEnv
 
-from sb3_reinforce import Reinforce
+from sb3_reinforce import PLAIN_REINFORCE, Reinforce
 
 
 def env_steps_per_second(env_id: str, timesteps: int, n_envs: int, seed: int) -> float:
@@ -60,7 +60,8 @@ def main(
         return make_vec_env(env_id, n_envs=n_envs, seed=seed)
 
     builders = {
-        "reinforce": lambda: Reinforce("MlpPolicy", vec_env(), seed=seed),
+        # Plain REINFORCE, as measured in docs/performance.md (the defaults add importance-weighted minibatch steps)
+        "reinforce": lambda: Reinforce("MlpPolicy", vec_env(), seed=seed, **PLAIN_REINFORCE),
         "a2c": lambda: A2C("MlpPolicy", vec_env(), seed=seed),
         "ppo": lambda: PPO("MlpPolicy", vec_env(), seed=seed),
     }

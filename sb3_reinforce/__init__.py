@@ -2,11 +2,11 @@
 
 import os
 
-from sb3_reinforce.reinforce import Reinforce
+from sb3_reinforce.reinforce import PLAIN_REINFORCE, Reinforce
 
 # Read version from file
 version_file = os.path.join(os.path.dirname(__file__), "version.txt")
 with open(version_file) as file_handler:
     __version__ = file_handler.read().strip()
 
-__all__ = ["Reinforce", "__version__"]
+__all__ = ["PLAIN_REINFORCE", "Reinforce", "__version__"]

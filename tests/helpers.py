@@ -305,7 +305,7 @@ def skip_without_env_extra(env_id: str) -> None:
 
 #: The settings of each baseline that the pinned-weights and exact-resume matrices train with
 BASELINE_SETTINGS: dict[str, dict[str, Any]] = {
-    "none": {},
+    "none": {"baseline": "none"},
     "mean": {"baseline": "mean", "normalize_returns": False},
     "leave_one_out": {"baseline": "leave_one_out"},
     "group": {"baseline": "group", "group_size": 2},

@@ -139,6 +139,7 @@ def gradient_samples(env_fn, baseline: str, n_batches: int, **kwargs) -> np.ndar
         env_fn(),
         baseline=baseline,
         learning_rate=1e-12,  # the policy does not move: every batch samples the same estimator
+        n_epochs=1,  # one policy step per batch: one gradient sample
         normalize_returns=False,
         gamma=1.0,
         max_grad_norm=1e9,
@@ -160,7 +161,7 @@ BASELINE_KWARGS = {
     "mean": {},
     "leave_one_out": {},
     "group": dict(group_size=2),  # normalize_returns=False: leave-one-out within the group, unbiased
-    "value": {},
+    "value": dict(critic_epochs=1),  # no critic-only steps: one optimizer step per batch
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import inspect
 import json
 import shlex
 import shutil
@@ -18,11 +19,12 @@ import pytest
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecNormalize, sync_envs_normalization
 
+from sb3_reinforce import Reinforce
 from sb3_reinforce.benchmark import EVAL_SEED, ZOO_HYPERPARAMS, RunTask, main, parse_overrides, run_grid, steps_to_threshold
 from sb3_reinforce.benchmark.driver import add_arguments
 from sb3_reinforce.benchmark.executor import run
-from sb3_reinforce.benchmark.peers import action_label, run_config, unsupported
-from sb3_reinforce.benchmark.plan import plan, reproduce_command
+from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
+from sb3_reinforce.benchmark.plan import config_record, is_finished, plan, reproduce_command
 from sb3_reinforce.experiments.config import LinearSchedule, build_kwargs, make_config
 from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
 from sb3_reinforce.experiments.policy_kwargs import parse_policy_kwargs, policy_kwargs_to_json
@@ -217,7 +219,7 @@ def test_algo_configs() -> None:
     assert run_config("ppo", "Taxi-v4").hyperparams == {} and run_config("ppo", "Taxi-v4").source.startswith("SB3")
 
 
-def test_defaults_settings():
+def test_defaults_settings(tmp_path: Path) -> None:
     """settings="defaults": the constructor's defaults on the plain env, for the suite's budget, under its own key."""
     for algo in ("reinforce", "ppo", "a2c"):
         config = run_config(algo, "Acrobot-v1", settings="defaults")
@@ -233,6 +235,18 @@ def test_defaults_settings():
     assert {(t.algo, t.eval_freq) for t in tasks} == {("ppo", 5_000), ("sac", 1_000)}
     tasks, _ = plan(["reinforce"], ["Acrobot-v1"], [7, 7], {}, settings="defaults", eval_freq=123)
     assert [(t.key, t.eval_freq) for t in tasks] == [("reinforce-defaults__Acrobot-v1__seed7", 123)]
+    # A record of Reinforce's defaults keeps what they were: made with other defaults, it is run again
+    [task] = tasks
+    config = config_record(task.config(), env_action_space("Acrobot-v1"), "defaults")
+    assert config["defaults"]["n_epochs"] == inspect.signature(Reinforce).parameters["n_epochs"].default
+    assert "defaults" not in config_record(RunTask("ppo", "Acrobot-v1", 7, settings="defaults").config(), None, "defaults")
+    path = tmp_path / "record.json"
+    record = dict(status="ok", task=task.to_dict(), config=config)
+    path.write_text(json.dumps(record))
+    assert is_finished(task, path)
+    record["config"] = dict(config, defaults=dict(config["defaults"], n_epochs=1))
+    path.write_text(json.dumps(record))
+    assert not is_finished(task, path)
 
     kwargs = build_kwargs(run_config("ppo", CARTPOLE).hyperparams)
     assert isinstance(kwargs["learning_rate"], LinearSchedule) and kwargs["learning_rate"](0.25) == pytest.approx(0.00025)

@@ -48,6 +48,7 @@ def test_presets_are_unchanged() -> None:
         gamma=0.99,
         baseline="value",
         critic_epochs=5,
+        n_epochs=1,  # explicit since the defaults study made 10 the default
         normalize_returns=True,
         max_grad_norm=10.0,
     )
@@ -133,6 +134,14 @@ def test_boolean_hyperparameters_must_be_booleans(value: Any) -> None:
     check_hyperparameters("ppo", {"normalize_advantage": False})
     with pytest.raises(TypeError, match="hyperparameter normalize_advantage must be a boolean"):
         check_hyperparameters("ppo", {"normalize_advantage": "false"})
+
+
+def test_optional_hyperparameters_take_none() -> None:
+    """None turns off an optional setting (``--hp minibatch_size=None``); a required number given None is refused."""
+    check_hyperparameters("reinforce", {"minibatch_size": None, "target_kl": None, "batch_size": None})
+    check_hyperparameters("ppo", {"target_kl": None})
+    with pytest.raises(TypeError, match="hyperparameter n_epochs must be a number, got None"):
+        check_hyperparameters("reinforce", {"n_epochs": None})
 
 
 def test_make_config_errors() -> None:

@@ -27,14 +27,14 @@ import numpy as np
 import pytest
 from stable_baselines3.common.env_util import make_vec_env
 
-from sb3_reinforce import Reinforce
+from sb3_reinforce import PLAIN_REINFORCE, Reinforce
 
 from helpers import BASELINE_SETTINGS, make_spaces_env
 
 PINNED = Path(__file__).parent / "data" / "pinned_weights.npz"
 BASELINES: dict[str, dict[str, Any]] = {
     **BASELINE_SETTINGS,
-    "value_epochs": {"baseline": "value", "n_epochs": 3, "minibatch_size": 16, "target_kl": 0.1},
+    "value_epochs": {"baseline": "value", "critic_epochs": 1, "n_epochs": 3, "minibatch_size": 16, "target_kl": 0.1},
 }
 
 
@@ -55,10 +55,13 @@ def trained_weights(baseline: str, action: str, n_envs: int, extra: dict[str, An
         env,
         n_episodes=4,
         seed=7,
-        policy_kwargs={"net_arch": [8]},
-        learning_rate=0.01,
-        **BASELINES[baseline],
-        **extra,
+        **{
+            **PLAIN_REINFORCE,  # the settings the weights were recorded with, whatever today's defaults
+            "learning_rate": 0.01,
+            "policy_kwargs": {"net_arch": [8]},
+            **BASELINES[baseline],
+            **extra,
+        },
     )
     model.learn(120)
     return np.concatenate([p.detach().numpy().ravel() for p in model.policy.parameters()])

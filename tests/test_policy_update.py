@@ -111,6 +111,7 @@ def test_each_epoch_reshuffles_the_minibatches():
 
 
 def weights_after(timesteps: int, **kwargs) -> list[th.Tensor]:
+    kwargs = {"baseline": "none", "n_epochs": 1, **kwargs}  # plain REINFORCE unless told otherwise
     model = Reinforce("MlpPolicy", "CartPole-v1", n_episodes=4, seed=3, **kwargs)
     model.learn(timesteps)
     return [param.detach().clone() for param in model.policy.parameters()]

@@ -40,8 +40,14 @@ def linear_policy_params(model: Reinforce) -> tuple[np.ndarray, np.ndarray]:
 
 
 def one_sgd_step_model(env, **kwargs) -> Reinforce:
-    """A linear policy trained by plain SGD (lr 1, no clipping): one update moves the weights by minus the gradient."""
+    """
+    A linear policy trained by plain SGD (lr 1, no clipping): one update, one policy step (and one critic step),
+    moves the weights by minus the gradient.
+    """
     kwargs = {"learning_rate": 1.0, "baseline": "none", "normalize_returns": False, "max_grad_norm": 1e9, **kwargs}
+    kwargs.setdefault("n_epochs", 1)
+    if kwargs["baseline"] == "value":
+        kwargs.setdefault("critic_epochs", 1)
     policy_kwargs = dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={})
     return Reinforce("MlpPolicy", env, policy_kwargs=policy_kwargs, **kwargs)
 

@@ -79,7 +79,7 @@ def run(
     try:
         action_space = env_action_space(task.env_id)
         config = task.config()
-        record["config"] = config_record(config, action_space)
+        record["config"] = config_record(config, action_space, task.settings)
         reason = unsupported(task.algo, action_space)
         if reason is not None:
             raise ValueError(reason)
@@ -142,7 +142,7 @@ def lost_run_record(task: RunTask, error: BaseException) -> dict[str, Any]:
     record.update(
         status="failed",
         error=f"the run crashed outside its own error handling: {type(error).__name__}: {error}",
-        config=config_record(task.config(), env_action_space(task.env_id)),
+        config=config_record(task.config(), env_action_space(task.env_id), task.settings),
         wall_time=0.0,
     )
     return record

@@ -17,7 +17,7 @@ import gymnasium as gym
 from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
 from sb3_reinforce.benchmark.suite import SUITE
 from sb3_reinforce.experiments.config import RunConfig, parse_hyperparameter
-from sb3_reinforce.experiments.hyperparameters import check_algo
+from sb3_reinforce.experiments.hyperparameters import check_algo, constructor_defaults
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
 
 __all__ = [
@@ -33,6 +33,28 @@ __all__ = [
     "run_key",
 ]
 
+#: Reinforce's hyperparameters whose defaults a ``--settings defaults`` record keeps (the JSON-friendly ones that
+#: shape the training; not ``policy_kwargs``, ``device``, logging)
+_REINFORCE_DEFAULTS = (
+    "learning_rate",
+    "n_episodes",
+    "batch_size",
+    "gamma",
+    "baseline",
+    "gae_lambda",
+    "reward_to_go",
+    "normalize_returns",
+    "bootstrap_truncated",
+    "ent_coef",
+    "vf_coef",
+    "critic_epochs",
+    "n_epochs",
+    "minibatch_size",
+    "target_kl",
+    "max_grad_norm",
+    "use_sde",
+    "sde_sample_freq",
+)
 #: Periodic evaluations of a run when the grid does not set their frequency
 EVALUATIONS_PER_RUN = 20
 #: Rough training speeds (env steps/s on one core), used only to start the slowest runs first.
@@ -107,9 +129,13 @@ class RunTask:
         return config
 
 
-def config_record(config: RunConfig, action_space: gym.spaces.Space) -> dict[str, Any]:
-    """The settings of a run, as its record shows them."""
-    return dict(
+def config_record(config: RunConfig, action_space: gym.spaces.Space, settings: str = "tuned") -> dict[str, Any]:
+    """
+    The settings of a run, as its record shows them. A run of Reinforce's defaults also records what they were: they
+    change with this package (SB3's are fixed by the SB3 version each record holds), and a record made with other
+    defaults is then no longer "finished" (:func:`is_finished`).
+    """
+    record = dict(
         timesteps=config.timesteps,
         n_envs=config.n_envs,
         actions=action_label(config, action_space),
@@ -117,6 +143,11 @@ def config_record(config: RunConfig, action_space: gym.spaces.Space) -> dict[str
         setup=dataclasses.asdict(config.env_setup),
         source=config.source,
     )
+    if settings == "defaults" and config.algo == "reinforce":
+        record["defaults"] = {
+            key: value for key, value in constructor_defaults("reinforce").items() if key in _REINFORCE_DEFAULTS
+        }
+    return record
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -177,7 +208,7 @@ def plan(
                         status="n/a",
                         error=reason,
                         threshold=env_threshold(env_id),
-                        config=config_record(run_config(algo, env_id, timesteps, settings=settings), action_space),
+                        config=config_record(run_config(algo, env_id, timesteps, settings=settings), action_space, settings),
                         evaluations=[],
                     )
                 )
@@ -219,7 +250,7 @@ def is_finished(task: RunTask, record_path: Path) -> bool:
     recorded_task = {"settings": "tuned", **(record.get("task") or {})}
     if record.get("status") != "ok" or recorded_task != _as_json(task.to_dict()):
         return False
-    return record.get("config") == _as_json(config_record(task.config(), env_action_space(task.env_id)))
+    return record.get("config") == _as_json(config_record(task.config(), env_action_space(task.env_id), task.settings))
 
 
 def _as_json(value: Any) -> Any:

@@ -173,6 +173,7 @@ def check_hyperparameters(algo: str, hyperparams: dict[str, Any]) -> None:
         something else than a number or a schedule
     """
     defaults = constructor_defaults(algo)
+    parameters = inspect.signature(ALGOS[algo].__init__).parameters
     for name, value in hyperparams.items():
         if name in NOT_HYPERPARAMETERS:
             flag = "--" + NOT_HYPERPARAMETERS[name].replace("_", "-")
@@ -185,6 +186,8 @@ def check_hyperparameters(algo: str, hyperparams: dict[str, Any]) -> None:
                 f"unknown hyperparameter {name!r} for {ALGOS[algo].__name__}{hint}; valid names: {', '.join(defaults)}"
             )
         default = defaults[name]
+        if value is None and "None" in str(parameters[name].annotation):
+            continue  # an optional setting turned off (minibatch_size=None: the whole batch)
         if isinstance(default, bool):
             # A string such as "false" would count as true
             check_bool(f"hyperparameter {name}", value)

@@ -66,6 +66,7 @@ PRESETS: dict[str, Preset] = {
             gamma=0.95,
             baseline="none",
             normalize_returns=True,
+            n_epochs=1,  # one gradient step per batch, as the notebook
             max_grad_norm=1e6,  # the notebook did not clip gradients
             policy_kwargs="notebook",
         ),
@@ -82,6 +83,7 @@ PRESETS: dict[str, Preset] = {
             baseline="value",
             # Five critic steps per batch: a baseline that keeps up with a policy changing every 5 episodes
             critic_epochs=5,
+            n_epochs=1,  # plain REINFORCE: one policy step per batch
             normalize_returns=True,
             max_grad_norm=10.0,
         ),

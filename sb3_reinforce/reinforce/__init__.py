@@ -1,4 +1,4 @@
 from sb3_reinforce.reinforce.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
-from sb3_reinforce.reinforce.reinforce import Reinforce
+from sb3_reinforce.reinforce.reinforce import PLAIN_REINFORCE, Reinforce
 
-__all__ = ["CnnPolicy", "MlpPolicy", "MultiInputPolicy", "Reinforce"]
+__all__ = ["PLAIN_REINFORCE", "CnnPolicy", "MlpPolicy", "MultiInputPolicy", "Reinforce"]

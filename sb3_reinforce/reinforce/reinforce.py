@@ -26,7 +26,11 @@ from sb3_reinforce.reinforce.resume import ResumableOnPolicyAlgorithm
 SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
 # Settings of the critic, with their defaults: given otherwise with a critic-free baseline, they would be ignored
-CRITIC_DEFAULTS = {"critic_epochs": 1, "vf_coef": 0.5}
+CRITIC_DEFAULTS = {"critic_epochs": 10, "vf_coef": 0.5}
+
+#: Plain REINFORCE (Williams, 1992): no baseline, one gradient step per batch of episodes, as Reinforce's defaults
+#: were before the defaults study (tuning/defaults/). ``Reinforce("MlpPolicy", env, **PLAIN_REINFORCE)``
+PLAIN_REINFORCE: dict[str, Any] = {"learning_rate": 1e-3, "baseline": "none", "n_epochs": 1}
 
 
 class Reinforce(ResumableOnPolicyAlgorithm):
@@ -39,7 +43,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     Introduction: Sutton & Barto, Reinforcement Learning: An Introduction (2nd ed.), sections 13.3-13.4,
     and https://spinningup.openai.com/en/latest/algorithms/vpg.html
 
-    Each update plays ``n_episodes`` *complete* episodes with the current policy and takes one gradient step on::
+    Each update plays ``n_episodes`` *complete* episodes with the current policy and takes the REINFORCE gradient
+    step on::
 
         L = 1/N sum_i sum_{t<T_i} [ -w_t log pi(a_t|s_t) - ent_coef * H(pi(.|s_t)) + vf_coef * (V(s_t) - R_t)^2 ]
 
@@ -48,6 +53,11 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     only). Every term is summed over an episode and averaged over episodes: a mean over steps would weigh each batch
     by ``1/sum_i T_i``, a random quantity tied to the returns (a bias toward short episodes). As in most
     implementations the ``gamma^t`` factor of the textbook estimator is dropped.
+
+    With the defaults (chosen by a study across the suite, ``tuning/defaults/``), ``w_t`` is the Monte-Carlo return
+    minus a learned value, and the REINFORCE step is followed by ``n_epochs - 1`` passes of importance-weighted
+    minibatch steps on the same episodes, stopped by ``target_kl``. ``Reinforce(..., **PLAIN_REINFORCE)`` is
+    Williams' algorithm: no baseline, one gradient step per batch.
 
     A batch is the first ``n_episodes`` episodes to *start*, each played to its end
     (:class:`~sb3_reinforce.reinforce.episode_scheduler.EpisodeScheduler`, ``model.episode_scheduler``); with
@@ -115,11 +125,11 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str,
-        learning_rate: float | Schedule = 1e-3,
+        learning_rate: float | Schedule = 3e-4,
         n_episodes: int = 10,
         batch_size: int | None = None,
         gamma: float = 0.99,
-        baseline: str | Baseline = "none",
+        baseline: str | Baseline = "value",
         group_size: int | None = None,
         baseline_decay: float | None = None,
         gae_lambda: float = 1.0,
@@ -128,10 +138,10 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         bootstrap_truncated: bool = True,
         ent_coef: float = 0.0,
         vf_coef: float = 0.5,
-        critic_epochs: int = 1,
-        n_epochs: int = 1,
-        minibatch_size: int | None = None,
-        target_kl: float | None = None,
+        critic_epochs: int = 10,
+        n_epochs: int = 10,
+        minibatch_size: int | None = 64,
+        target_kl: float | None = 0.05,
         max_grad_norm: float = 0.5,
         max_episode_steps: int = 100_000,
         use_sde: bool = False,

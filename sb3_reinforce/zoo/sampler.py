@@ -19,6 +19,7 @@ from torch import nn
 
 from sb3_reinforce.experiments.hyperparameters import LinearSchedule
 from sb3_reinforce.experiments.policy_kwargs import format_policy_kwargs, parse_policy_kwargs
+from sb3_reinforce.reinforce.reinforce import CRITIC_DEFAULTS
 
 if TYPE_CHECKING:
     import optuna
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 BASELINES: tuple[str, ...] = ("none", "mean", "leave_one_out", "value")
 CRITIC_BASELINES: tuple[str, ...] = ("value",)
 # Reinforce's critic-only settings at the values that make no difference without a critic
-CRITIC_NEUTRAL_SETTINGS: dict[str, Any] = {"gae_lambda": 1.0, "vf_coef": 0.5, "critic_epochs": 1}
+CRITIC_NEUTRAL_SETTINGS: dict[str, Any] = {"gae_lambda": 1.0, **CRITIC_DEFAULTS}
 
 N_EPISODES = (2, 4, 8, 16, 32)
 # Policy steps per batch: 1 is plain REINFORCE, more are importance-weighted (bounded by target_kl)
