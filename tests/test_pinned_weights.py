@@ -13,12 +13,18 @@ entry changed (an extra reset per batch draws from the env's generator) but the 
 their envs. The
 ``value_epochs`` entries (importance-weighted minibatch steps, ``n_epochs > 1``) were added then.
 
+The ``preset-*`` entries (added with the defaults study, which changed ``Reinforce``'s defaults) pin every preset and
+entry of ``reinforce.yml`` after 3000 steps: a preset that leaned on a default would change with it. They were
+recorded after checking that each tuned preset trains bit-identically before and after that change (the untuned
+starting points, LunarLander-v3 and the MuJoCo tasks, took the new defaults on purpose).
+
 A change that alters the training maths fails here on purpose. If the change is meant to (a new default, a fixed
 bug), re-record the file and say why in the commit: ``python tests/test_pinned_weights.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,8 +34,12 @@ import pytest
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_reinforce import PLAIN_REINFORCE, Reinforce
+from sb3_reinforce.experiments.config import make_config
+from sb3_reinforce.experiments.envs import make_train_env
+from sb3_reinforce.experiments.presets import ALIASES, PRESETS
+from sb3_reinforce.experiments.run import build_model
 
-from helpers import BASELINE_SETTINGS, make_spaces_env
+from helpers import BASELINE_SETTINGS, make_spaces_env, skip_without_env_extra
 
 PINNED = Path(__file__).parent / "data" / "pinned_weights.npz"
 BASELINES: dict[str, dict[str, Any]] = {
@@ -46,6 +56,21 @@ def configs() -> Iterator[tuple[str, str, str, int, dict[str, Any]]]:
     for n_envs in (1, 2):
         yield f"value-box-{n_envs}-gsde", "value", "box", n_envs, {"use_sde": True, "sde_sample_freq": 1}
         yield f"none-box-{n_envs}-gsde-episode", "none", "box", n_envs, {"use_sde": True}
+
+
+#: Presets pinned by their weights after PRESET_STEPS env steps of training (seed 0)
+PINNED_PRESETS = [name for name in PRESETS if name not in ALIASES]
+PRESET_STEPS = 3000
+
+
+def preset_weights(name: str) -> np.ndarray:
+    """The SHA-256 digest of the weights (the presets' networks are large: the file keeps 32 bytes each)."""
+    config = make_config(name, seed=0)
+    env = make_train_env(config.env_setup, n_envs=config.n_envs, seed=config.seed, gamma=config.gamma)
+    model = build_model(config, env, device="cpu")
+    model.learn(PRESET_STEPS)
+    weights = b"".join(p.detach().numpy().tobytes() for p in model.policy.parameters())
+    return np.frombuffer(hashlib.sha256(weights).digest(), dtype=np.uint8)
 
 
 def trained_weights(baseline: str, action: str, n_envs: int, extra: dict[str, Any]) -> np.ndarray:
@@ -77,6 +102,14 @@ def test_weights_are_bit_identical_to_the_pinned_ones(
     assert np.array_equal(weights, expected), f"max difference {np.abs(weights - expected).max()}"
 
 
+@pytest.mark.parametrize("name", PINNED_PRESETS)
+def test_presets_train_bit_identically(name: str) -> None:
+    skip_without_env_extra(PRESETS[name].setup.env_id)
+    assert np.array_equal(preset_weights(name), np.load(PINNED)[f"preset-{name}"]), f"{name} trains differently"
+
+
 if __name__ == "__main__":
-    np.savez_compressed(PINNED, **{name: trained_weights(*args) for name, *args in configs()})
+    pinned = {name: trained_weights(*args) for name, *args in configs()}
+    pinned.update({f"preset-{name}": preset_weights(name) for name in PINNED_PRESETS})
+    np.savez_compressed(PINNED, **pinned)
     print(f"recorded {PINNED}")

@@ -84,6 +84,7 @@ PRESETS: dict[str, Preset] = {
             # Five critic steps per batch: a baseline that keeps up with a policy changing every 5 episodes
             critic_epochs=5,
             n_epochs=1,  # plain REINFORCE: one policy step per batch
+            minibatch_size=None,  # the critic's passes on the whole batch
             normalize_returns=True,
             max_grad_norm=10.0,
         ),

@@ -30,7 +30,7 @@ CRITIC_DEFAULTS = {"critic_epochs": 10, "vf_coef": 0.5}
 
 #: Plain REINFORCE (Williams, 1992): no baseline, one gradient step per batch of episodes, as Reinforce's defaults
 #: were before the defaults study (tuning/defaults/). ``Reinforce("MlpPolicy", env, **PLAIN_REINFORCE)``
-PLAIN_REINFORCE: dict[str, Any] = {"learning_rate": 1e-3, "baseline": "none", "n_epochs": 1}
+PLAIN_REINFORCE: dict[str, Any] = {"learning_rate": 1e-3, "baseline": "none", "n_epochs": 1, "minibatch_size": None}
 
 
 class Reinforce(ResumableOnPolicyAlgorithm):
