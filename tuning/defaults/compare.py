@@ -34,18 +34,19 @@ def main() -> str:
         "",
         "Written by `python tuning/defaults/compare.py` from the records in `tuning/defaults/<candidate>/runs/`.",
         f"Tuning seed(s) {', '.join(map(str, sorted(seeds)))}; the final reward per seed (100 deterministic episodes, "
-        "the env's own reward), then the mean normalized score over the envs every candidate finished.",
+        "the env's own reward), then the mean normalized score over the six envs (a candidate that has not finished "
+        "them all: over those it finished, in brackets).",
         "",
         "| candidate | " + " | ".join(envs) + " | mean normalized |",
         "|---" * (len(envs) + 2) + "|",
     ]
-    common = [env_id for env_id in envs if all(env_id in by_env for by_env in finals.values())]
     for name, by_env in finals.items():
         cells = [" ".join(f"{score:.1f}" for score in by_env.get(env_id, [])) or "—" for env_id in envs]
-        normalized = [SUITE[env_id].normalize(score) for env_id in common for score in by_env[env_id]]
+        normalized = [SUITE[env_id].normalize(score) for env_id in by_env for score in by_env[env_id]]
         mean = f"{np.mean(normalized):.3f}" if normalized else "—"
+        if set(by_env) != set(envs):
+            mean = f"({mean} over {len(by_env)} envs)"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {mean} |")
-    lines += ["", f"Envs every candidate finished: {', '.join(common) or 'none yet'}."]
     text = "\n".join(lines) + "\n"
     (STUDY / "RESULTS.md").write_text(text, encoding="utf-8")
     return text
