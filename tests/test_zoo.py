@@ -126,6 +126,9 @@ def test_every_sample_builds_a_model(env_id: str) -> None:
         # What the zoo's --trial-id and `best` rebuild from the stored values is what the trial trained with
         assert convert_reinforce_params(trial.params) == kwargs
         assert ("log_std_init" in kwargs["policy_kwargs"]) == (n_actions > 0)
+        # Whenever minibatches are used (importance-weighted or extra critic passes), the trial says which
+        uses_minibatches = kwargs["n_epochs"] > 1 or (kwargs["baseline"] == "value" and kwargs["critic_epochs"] > 1)
+        assert ("minibatch_size" in kwargs) == uses_minibatches, kwargs
         baselines.add(kwargs["baseline"])
         # Applied, as the zoo does, on top of an entry tuned with a critic: raises on an invalid combination
         Reinforce("MlpPolicy", env_id, **{"baseline": "value", "gae_lambda": 0.9, **kwargs})

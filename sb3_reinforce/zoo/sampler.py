@@ -82,6 +82,9 @@ def sample_reinforce_params(trial: optuna.Trial, n_actions: int, n_envs: int, ad
     params["n_epochs"] = trial.suggest_categorical("n_epochs", N_EPOCHS)
     if params["n_epochs"] > 1:
         params["target_kl"] = trial.suggest_categorical("target_kl", TARGET_KLS)
+    # Minibatches serve the importance-weighted passes and the critic's extra passes: sampled whenever either runs,
+    # so that no trial leans on the default
+    if params["n_epochs"] > 1 or params.get("critic_epochs", 1) > 1:
         params["minibatch_size"] = trial.suggest_categorical("minibatch_size", MINIBATCH_SIZES)
     if n_actions > 0:
         params["log_std_init"] = trial.suggest_float("log_std_init", -2.0, 1.0)
