@@ -100,7 +100,10 @@ torch thread), and is scored with the same evaluation: the env's true reward and
 action interface, the training run's observation statistics frozen, deterministic actions, the same episode seeds
 for every run. REINFORCE runs each env's entry of `sb3_reinforce/zoo/hyperparams/reinforce.yml`; PPO, A2C and SAC
 run rl-baselines3-zoo 2.9.2's tuned hyperparameters (`sb3_reinforce/benchmark/peers.py`, checked against the
-installed `rl_zoo3` by `tests/test_benchmark.py`), SB3's defaults where the zoo has no entry.
+installed `rl_zoo3` by `tests/test_benchmark.py`; the zoo's `-v4` entries for the MuJoCo `-v5` tasks, its budgets
+capped at 1M steps), SB3's defaults where the zoo has no entry. Runs with `--settings defaults` use every algorithm's
+constructor defaults on the plain env for the suite's budget instead; their records are named `ALGO-defaults__...`.
+Without `--eval-freq`, a run is evaluated 20 times over its budget.
 """,
     rebuild="""\
 To add runs, run the grid with `--out {runs_folder}`, commit the new records, then rebuild this page, which also

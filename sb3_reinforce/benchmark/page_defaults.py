@@ -15,7 +15,10 @@ from sb3_reinforce.benchmark.stats import summarize_across_envs
 from sb3_reinforce.benchmark.suite import SUITE
 from sb3_reinforce.benchmark.tables import markdown_across_envs
 
-__all__ = ["defaults_section"]
+__all__ = ["PLANNED", "defaults_section"]
+
+#: The algorithms the comparison of defaults plans (issue 19): a column each, recorded or not
+PLANNED = ("reinforce", "ppo", "a2c")
 
 
 def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
@@ -31,24 +34,25 @@ def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
         lines.append("No runs with default settings recorded yet.")
         return "\n".join(lines) + "\n"
     algos = sorted({row["algo"] for row in defaults}, key=algo_rank)
+    columns = sorted({*PLANNED, *algos}, key=algo_rank)
     envs = list(dict.fromkeys(row["env_id"] for row in defaults))
     lines += [
-        table_row(["env", "budget", *algos]),
-        "|---" * (len(algos) + 2) + "|",
+        table_row(["env", "budget", *columns]),
+        "|---" * (len(columns) + 2) + "|",
     ]
     for env_id in envs:
         mine = {row["algo"]: row for row in defaults if row["env_id"] == env_id}
         budget = next(iter(mine.values()))["budget"]
-        lines.append(table_row([env_id, fmt_budget(budget), *(_cell(mine.get(algo)) for algo in algos)]))
+        lines.append(table_row([env_id, fmt_budget(budget), *(_cell(mine.get(algo)) for algo in columns)]))
     seeds = {algo: sorted({seed for row in defaults if row["algo"] == algo for seed in row["seeds"]}) for algo in algos}
     lines += ["", "Seeds: " + "; ".join(f"{algo} {_seed_list(seeds[algo])}" for algo in algos) + ".", ""]
 
     common = [env_id for env_id in envs if env_id in SUITE and all(_has(defaults, env_id, a) for a in algos)]
-    if not common:
-        lines.append("No env of the suite has finished runs of every algorithm yet: no across-env comparison.")
+    if len(algos) < 2 or not common:
+        lines.append("No env of the suite has finished runs of two algorithms or more yet: no across-env comparison.")
         return "\n".join(lines) + "\n"
     summary = summarize_across_envs(defaults, algo_rank, lambda env_id, score: SUITE[env_id].normalize(score), set(common))
-    lines.append(f"Across the envs every algorithm ran ({', '.join(common)}):\n")
+    lines.append(f"Across the envs every algorithm with records ran ({', '.join(common)}):\n")
     lines.append(markdown_across_envs(summary, "normalized final reward"))
     return "\n".join(lines) + "\n"
 
