@@ -54,10 +54,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     by ``1/sum_i T_i``, a random quantity tied to the returns (a bias toward short episodes). As in most
     implementations the ``gamma^t`` factor of the textbook estimator is dropped.
 
-    With the defaults (chosen by a study across the suite, ``tuning/defaults/``), ``w_t`` is the Monte-Carlo return
-    minus a learned value, and the REINFORCE step is followed by ``n_epochs - 1`` passes of importance-weighted
-    minibatch steps on the same episodes, stopped by ``target_kl``. ``Reinforce(..., **PLAIN_REINFORCE)`` is
-    Williams' algorithm: no baseline, one gradient step per batch.
+    The defaults (a study across the suite, ``tuning/defaults/``) subtract a learned value and follow the REINFORCE
+    step with importance-weighted minibatch passes bounded by ``target_kl``; ``**PLAIN_REINFORCE`` gives Williams'.
 
     A batch is the first ``n_episodes`` episodes to *start*, each played to its end
     (:class:`~sb3_reinforce.reinforce.episode_scheduler.EpisodeScheduler`, ``model.episode_scheduler``); with
