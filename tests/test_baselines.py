@@ -161,7 +161,7 @@ BASELINE_KWARGS = {
     "mean": {},
     "leave_one_out": {},
     "group": dict(group_size=2),  # normalize_returns=False: leave-one-out within the group, unbiased
-    "value": dict(critic_epochs=1),  # no critic-only steps: one optimizer step per batch
+    "value": dict(critic_epochs=1, gae_lambda=1.0),  # one optimizer step per batch; G_t - V(s_t), unbiased
 }
 
 

@@ -44,7 +44,14 @@ from helpers import BASELINE_SETTINGS, make_spaces_env, skip_without_env_extra
 PINNED = Path(__file__).parent / "data" / "pinned_weights.npz"
 BASELINES: dict[str, dict[str, Any]] = {
     **BASELINE_SETTINGS,
-    "value_epochs": {"baseline": "value", "critic_epochs": 1, "n_epochs": 3, "minibatch_size": 16, "target_kl": 0.1},
+    "value_epochs": {
+        "baseline": "value",
+        "gae_lambda": 1.0,
+        "critic_epochs": 1,
+        "n_epochs": 3,
+        "minibatch_size": 16,
+        "target_kl": 0.1,
+    },
 }
 
 

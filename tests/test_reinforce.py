@@ -48,6 +48,7 @@ def one_sgd_step_model(env, **kwargs) -> Reinforce:
     kwargs.setdefault("n_epochs", 1)
     if kwargs["baseline"] == "value":
         kwargs.setdefault("critic_epochs", 1)
+        kwargs.setdefault("gae_lambda", 1.0)
     policy_kwargs = dict(net_arch=[], optimizer_class=th.optim.SGD, optimizer_kwargs={})
     return Reinforce("MlpPolicy", env, policy_kwargs=policy_kwargs, **kwargs)
 

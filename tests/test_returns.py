@@ -51,6 +51,8 @@ def terminal_value(model: Reinforce) -> dict[str, float]:
 def make_model(truncate: bool, **kwargs) -> Reinforce:
     env = make_vec_env(FixedRewardEnv, n_envs=1, env_kwargs=dict(rewards=REWARDS, truncate=truncate))
     kwargs = {"n_episodes": 2, "gamma": GAMMA, "normalize_returns": False, "seed": 0, **kwargs}
+    if kwargs.get("baseline") == "value":
+        kwargs.setdefault("gae_lambda", 1.0)  # Monte-Carlo advantages unless a test says otherwise
     return Reinforce("MlpPolicy", env, policy_kwargs=dict(net_arch=[8]), **kwargs)
 
 

@@ -81,6 +81,7 @@ PRESETS: dict[str, Preset] = {
             n_episodes=5,
             gamma=0.99,
             baseline="value",
+            gae_lambda=1.0,  # Monte-Carlo advantages
             # Five critic steps per batch: a baseline that keeps up with a policy changing every 5 episodes
             critic_epochs=5,
             n_epochs=1,  # plain REINFORCE: one policy step per batch

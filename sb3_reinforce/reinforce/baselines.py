@@ -159,13 +159,13 @@ class ValueBaseline(Baseline):
     GAE(``gae_lambda``) (Schulman et al., 2015, https://arxiv.org/abs/1506.02438): ``gae_lambda=1`` gives the
     Monte-Carlo advantage ``G_t - V(s_t)``. The critic is regressed on ``advantage + V(s_t)``.
 
-    :param gae_lambda: The GAE factor, in [0, 1]
+    :param gae_lambda: The GAE factor, in [0, 1] (0.95, as PPO's, won the defaults study: ``tuning/defaults/``)
     """
 
     name = "value"
     uses_critic = True
 
-    def __init__(self, gae_lambda: float = 1.0):
+    def __init__(self, gae_lambda: float = 0.95):
         self.gae_lambda = check_number("gae_lambda", gae_lambda, 0.0, 1.0)
 
     def check(self, n_episodes: int, reward_to_go: bool) -> None:

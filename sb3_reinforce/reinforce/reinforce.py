@@ -54,8 +54,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     by ``1/sum_i T_i``, a random quantity tied to the returns (a bias toward short episodes). As in most
     implementations the ``gamma^t`` factor of the textbook estimator is dropped.
 
-    The defaults (a study across the suite, ``tuning/defaults/``) subtract a learned value and follow the REINFORCE
-    step with importance-weighted minibatch passes bounded by ``target_kl``; ``**PLAIN_REINFORCE`` gives Williams'.
+    The defaults (a study across the suite, ``tuning/defaults/``) subtract a learned value (GAE 0.95) and follow the
+    REINFORCE step with importance-weighted minibatch passes bounded by ``target_kl``; ``**PLAIN_REINFORCE``: Williams'.
 
     A batch is the first ``n_episodes`` episodes to *start*, each played to its end
     (:class:`~sb3_reinforce.reinforce.episode_scheduler.EpisodeScheduler`, ``model.episode_scheduler``); with
@@ -75,7 +75,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         ``group_size``), ``"value"`` (a learned critic with GAE), or a :class:`~sb3_reinforce.reinforce.baselines.Baseline`
     :param group_size: Episodes per group started from one state, with ``baseline="group"`` only
     :param baseline_decay: Decay of the running mean of ``baseline="mean"`` (default 0.9), in [0, 1)
-    :param gae_lambda: Factor of the Generalized Advantage Estimator, with ``baseline="value"`` only.
+    :param gae_lambda: Factor of the Generalized Advantage Estimator, with ``baseline="value"`` only (None: 0.95).
         ``1.0`` gives the pure Monte-Carlo advantage ``G_t - V(s_t)``; smaller values trade variance for bias
     :param reward_to_go: Weight each action by the return that follows it (True) or by the return of the whole
         episode, as in Williams' original estimator (False; not with ``baseline="value"``)
@@ -130,7 +130,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         baseline: str | Baseline = "value",
         group_size: int | None = None,
         baseline_decay: float | None = None,
-        gae_lambda: float = 1.0,
+        gae_lambda: float | None = None,
         reward_to_go: bool = True,
         normalize_returns: bool = True,
         bootstrap_truncated: bool = True,
@@ -157,8 +157,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
             check_number("learning_rate", learning_rate, 0.0, low_inclusive=False)
         self.n_episodes = check_int("n_episodes", n_episodes, minimum=1)
         self.batch_size = check_int("batch_size", batch_size, minimum=1, allow_none=True)
-        for name, value in {"gamma": gamma, "gae_lambda": gae_lambda}.items():
-            check_number(name, value, 0.0, 1.0)
+        check_number("gamma", gamma, 0.0, 1.0)  # gae_lambda: checked by the value baseline, the one that uses it
         self.reward_to_go = check_bool("reward_to_go", reward_to_go)
         self.normalize_returns = check_bool("normalize_returns", normalize_returns)
         self.bootstrap_truncated = check_bool("bootstrap_truncated", bootstrap_truncated)
@@ -187,7 +186,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
             learning_rate=learning_rate,
             n_steps=256,  # not a rollout length (rollouts are whole episodes, see n_episodes): the buffer's initial capacity
             gamma=gamma,
-            gae_lambda=gae_lambda,
+            gae_lambda=getattr(self.baseline_estimator, "gae_lambda", 1.0),  # SB3 keeps it; the baseline uses it
             ent_coef=ent_coef,
             vf_coef=vf_coef,
             max_grad_norm=max_grad_norm,
