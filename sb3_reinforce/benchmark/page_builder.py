@@ -230,7 +230,8 @@ def _per_run_section(records: Sequence[dict[str, Any]], env_order: Sequence[str]
         else:
             cells = [*("—" for _ in range(5)), f"{float(r.get('wall_time') or 0.0):,.1f}", "—", load]
             cells.append(f"{r['status']}: {r['error']}")
-        algo = r["algo"] + ("" if record_settings(r) == "tuned" else f" ({record_settings(r)})")
+        settings = record_settings(r)
+        algo = r["algo"] + ("" if settings == "tuned" else f" ({settings})")
         lines.append(table_row([r["env_id"], algo, str(r["seed"]), *cells]))
     lines.append("\n</details>")
     return "\n".join(lines) + "\n"

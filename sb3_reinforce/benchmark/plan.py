@@ -16,6 +16,7 @@ import gymnasium as gym
 
 from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
 from sb3_reinforce.benchmark.suite import SUITE
+from sb3_reinforce.benchmark.summary import record_settings
 from sb3_reinforce.experiments.config import RunConfig, parse_hyperparameter
 from sb3_reinforce.experiments.hyperparameters import check_algo, constructor_defaults
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
@@ -196,6 +197,7 @@ def plan(
     for env_id in dict.fromkeys(envs):
         action_space = env_action_space(env_id)
         for algo in dict.fromkeys(algos):
+            config = run_config(algo, env_id, timesteps, settings=settings)
             reason = unsupported(algo, action_space)
             if reason is not None:
                 not_applicable.append(
@@ -208,19 +210,19 @@ def plan(
                         status="n/a",
                         error=reason,
                         threshold=env_threshold(env_id),
-                        config=config_record(run_config(algo, env_id, timesteps, settings=settings), action_space, settings),
+                        config=config_record(config, action_space, settings),
                         evaluations=[],
                     )
                 )
                 continue
+            run_eval_freq = eval_freq or max(1, config.timesteps // EVALUATIONS_PER_RUN)
             for seed in seeds(seed_values):
-                budget = run_config(algo, env_id, timesteps, settings=settings).timesteps
                 task = RunTask(
                     algo,
                     env_id,
                     seed,
                     timesteps,
-                    eval_freq or max(1, budget // EVALUATIONS_PER_RUN),
+                    run_eval_freq,
                     eval_episodes,
                     final_episodes,
                     overrides.get(algo, {}),
@@ -246,8 +248,7 @@ def is_finished(task: RunTask, record_path: Path) -> bool:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return False
-    # Records written before tasks had settings were all "tuned"
-    recorded_task = {"settings": "tuned", **(record.get("task") or {})}
+    recorded_task = {**(record.get("task") or {}), "settings": record_settings(record)}
     if record.get("status") != "ok" or recorded_task != _as_json(task.to_dict()):
         return False
     return record.get("config") == _as_json(config_record(task.config(), env_action_space(task.env_id), task.settings))
