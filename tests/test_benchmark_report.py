@@ -7,6 +7,7 @@ the numbers.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -305,6 +306,16 @@ def test_defaults_runs_have_their_own_table(tmp_path: Path) -> None:
     assert "| reinforce | CartPole-v1, Pendulum-v1 | 10 |" in across
     assert "(defaults)" not in page.split("## Per run")[0]
     assert "| CartPole-v1 | reinforce (defaults) | 0 | 500.00 ± 2.00 |" in page.split("## Per run")[1]
+    # The report's files say which runs are which, and compare the tuned ones as the page does
+    results = repo / "benchmark" / "results"
+    with open(results / "evaluations.csv") as csv_file:
+        finals = [row for row in csv.DictReader(csv_file) if row["kind"] == "final" and row["env_id"] == CARTPOLE]
+    assert {(row["algo"], row["settings"]) for row in finals} >= {("reinforce", "tuned"), ("reinforce", "defaults")}
+    assert "| CartPole-v1 | reinforce (defaults) | 0 | 500.00 ± 2.00 |" in (results / "table.md").read_text()
+    across_json = {row["algo"]: row for row in json.loads((results / "summary_across_envs.json").read_text())}
+    assert across_json["reinforce"]["envs"] == ["CartPole-v1", "Pendulum-v1"]
+    assert f"{across_json['reinforce']['iqm']:.3f}" in across.split("| reinforce | CartPole-v1, Pendulum-v1 | 10 |")[1]
+    assert across_json["reinforce"]["n_runs"] == 10  # the fixture's tuned runs alone
 
 
 def test_rescore_thresholds_times_and_load() -> None:

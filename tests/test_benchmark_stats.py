@@ -98,8 +98,13 @@ def test_summary_and_table_report_iqm_ci_and_solved_fraction() -> None:
     assert f"| 3/5 | 485.0 [{ci[0]:.1f}, {ci[1]:.1f}] |" in table
     assert "| 1/1 | 500.0 (1 seed: no CI) |" in table  # a2c
 
-    assert [row["algo"] for row in summarize_across_envs(rows, algo_rank)] == ["reinforce", "a2c"]
-    across = {row["algo"]: row for row in summarize_across_envs(rows)}
+    thresholds = {"CartPole-v1": 475.0, "Other-v0": 50.0}
+
+    def normalize(env_id: str, score: float) -> float:
+        return score / thresholds[env_id]
+
+    assert [row["algo"] for row in summarize_across_envs(rows, normalize, algo_rank)] == ["reinforce", "a2c"]
+    across = {row["algo"]: row for row in summarize_across_envs(rows, normalize)}
     assert across["reinforce"]["envs"] == ["CartPole-v1", "Other-v0"] and across["reinforce"]["n_runs"] == 6
     normalized = [f / 475.0 for f in finals] + [10.0 / 50.0, 60.0 / 50.0]
     assert across["reinforce"]["iqm"] == pytest.approx(iqm(normalized))
@@ -143,7 +148,7 @@ stats = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(stats)
 stats.interval_estimate([[1.0, 2.0, 3.0], [2.0, 4.0]])
 row = dict(algo="reinforce", env_id="CartPole-v1", final=[400.0, 500.0], threshold=475.0, solved=1, n_ok=2, n_failed=0)
-stats.summarize_across_envs([row])
+stats.summarize_across_envs([row], lambda env_id, score: score / 500.0)
 print(*sorted(name for name in ("torch", "stable_baselines3", "sb3_reinforce") if name in sys.modules))
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)

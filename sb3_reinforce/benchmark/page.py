@@ -28,7 +28,8 @@ machine with the same library versions.
 ## What the records hold
 
 One row per env of the suite (then any other env with records), one column per algorithm: the seeds with a finished
-run (failed runs in brackets), "no records yet" where the grid of issue 22 plans runs that are not recorded, "n/a"
+run of its tuned settings (failed runs in brackets), then "+N defaults" for its runs with default settings (their own
+section below), "no records yet" where the grid of issue 22 plans runs that are not recorded, "n/a"
 where the algorithm cannot act in the env, and "zoo figure only" for SAC on the MuJoCo tasks (about 50 env steps per
 second on 2 cores: the zoo's published score is shown instead). Runs and run time: every run on the env, those with
 default settings included (their own section below); run time is the sum of the runs' wall times (one core per

@@ -101,7 +101,11 @@ def _status_section(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, 
     for env_id in envs:
         mine = [r for r in runs if r["env_id"] == env_id]
         seconds = sum(float(r.get("wall_time") or 0.0) for r in mine)
-        cells = [env_id, *(_status_cell(env_id, algo, rows) for algo in ALGOS), str(len(mine))]
+        defaults = Counter(r["algo"] for r in mine if record_settings(r) == "defaults")
+        cells = [
+            _status_cell(env_id, algo, rows) + (f" (+{defaults[algo]} defaults)" if defaults[algo] else "") for algo in ALGOS
+        ]
+        cells = [env_id, *cells, str(len(mine))]
         lines.append(table_row([*cells, fmt_duration(seconds) if mine else "—"]))
     total = sum(float(r.get("wall_time") or 0.0) for r in runs)
     n_failed = sum(r["status"] == "failed" for r in runs)

@@ -12,7 +12,7 @@ from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_iqm, table_row
 from sb3_reinforce.benchmark.page import SECTIONS
 from sb3_reinforce.benchmark.peers import algo_rank
 from sb3_reinforce.benchmark.stats import summarize_across_envs
-from sb3_reinforce.benchmark.suite import SUITE
+from sb3_reinforce.benchmark.suite import SUITE, normalized_score
 from sb3_reinforce.benchmark.tables import markdown_across_envs
 
 __all__ = ["PLANNED", "defaults_section"]
@@ -28,7 +28,7 @@ def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
 
     :param rows: The rows of :func:`~sb3_reinforce.benchmark.summary.summarize` (those of other settings are skipped)
     """
-    defaults = [row for row in rows if row["settings"] == "defaults" and not row["not_applicable"] and row["n_ok"]]
+    defaults = [row for row in rows if row["settings"] == "defaults" and not row["not_applicable"]]
     lines = [SECTIONS["defaults"]]
     if not defaults:
         lines.append("No runs with default settings recorded yet.")
@@ -47,11 +47,12 @@ def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
     seeds = {algo: sorted({seed for row in defaults if row["algo"] == algo for seed in row["seeds"]}) for algo in algos}
     lines += ["", "Seeds: " + "; ".join(f"{algo} {_seed_list(seeds[algo])}" for algo in algos) + ".", ""]
 
-    common = [env_id for env_id in envs if env_id in SUITE and all(_has(defaults, env_id, a) for a in algos)]
+    finished = [row for row in defaults if row["n_ok"]]
+    common = [env_id for env_id in envs if env_id in SUITE and all(_has(finished, env_id, a) for a in algos)]
     if len(algos) < 2 or not common:
         lines.append("No env of the suite has finished runs of two algorithms or more yet: no across-env comparison.")
         return "\n".join(lines) + "\n"
-    summary = summarize_across_envs(defaults, algo_rank, lambda env_id, score: SUITE[env_id].normalize(score), set(common))
+    summary = summarize_across_envs(finished, normalized_score, algo_rank, set(common))
     lines.append(f"Across the envs every algorithm with records ran ({', '.join(common)}):\n")
     lines.append(markdown_across_envs(summary, "normalized final reward"))
     return "\n".join(lines) + "\n"
@@ -64,6 +65,8 @@ def _has(rows: Sequence[dict[str, Any]], env_id: str, algo: str) -> bool:
 def _cell(row: dict[str, Any] | None) -> str:
     if row is None:
         return "no records yet"
+    if not row["n_ok"]:
+        return f"{row['n_failed']} failed"
     cell = fmt_iqm(row["final_iqm"], row["final_ci"])
     if row["threshold"] is not None:
         cell += f" ({row['solved']}/{row['n_ok'] + row['n_failed']} solved)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sb3_reinforce.benchmark.formatting import (
@@ -29,7 +29,7 @@ from sb3_reinforce.benchmark.formatting import (
 from sb3_reinforce.benchmark.page import SECTIONS
 from sb3_reinforce.benchmark.peers import algo_rank
 from sb3_reinforce.benchmark.stats import summarize_across_envs
-from sb3_reinforce.benchmark.suite import SUITE, SuiteEnv
+from sb3_reinforce.benchmark.suite import SUITE, SuiteEnv, normalized_score
 from sb3_reinforce.benchmark.tables import markdown_across_envs
 
 __all__ = ["across_section", "env_section", "missing_algos", "row_label", "seeds_cell", "when_section"]
@@ -41,10 +41,10 @@ def row_label(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
     label = row["algo"]
     if len({other["budget"] for other in same}) > 1:
         label += f" {fmt_budget(row['budget'])}"
-    if len({other["variant"] for other in same}) > 1:
-        variant = row["variant"]
-        short = "defaults" if "defaults" in variant else "tuned" if "yml" in variant else variant
-        label += f" ({short})"
+    if len({other["settings"] for other in same}) > 1:
+        label += f" ({row['settings']})"
+    elif len({other["variant"] for other in same}) > 1:
+        label += f" ({row['variant']})"
     return label
 
 
@@ -138,15 +138,22 @@ def env_section(
     return "\n".join(lines) + "\n"
 
 
-def across_section(rows: Sequence[dict[str, Any]]) -> str:
-    def normalize(env_id: str, score: float) -> float | None:
-        return SUITE[env_id].normalize(score) if env_id in SUITE else None
+def across_envs_summary(rows: Sequence[dict[str, Any]], envs: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """
+    The normalized final reward across the suite's envs, per algorithm as the page labels it (with its budget or
+    settings where it has several on an env), in the grid's order: the page's table, and the report's
+    ``summary_across_envs.json``.
 
-    # Each algorithm's label on the page (with its budget or settings when it has several), in the grid's order
+    :param rows: The rows of :func:`~sb3_reinforce.benchmark.summary.summarize` to compare (the tuned ones)
+    :param envs: Only these envs (None: every env of the suite in ``rows``)
+    """
     pairs = [(dict(row, algo=row_label(row, rows)), row) for row in rows if not row["not_applicable"]]
-    labelled = [row for row, _ in pairs]
     order = {row["algo"]: (algo_rank(source["algo"]), row["algo"]) for row, source in pairs}
-    summary = summarize_across_envs(labelled, order.__getitem__, normalize)
+    return summarize_across_envs([row for row, _ in pairs], normalized_score, order.__getitem__, envs)
+
+
+def across_section(rows: Sequence[dict[str, Any]]) -> str:
+    summary = across_envs_summary(rows)
     lines = [SECTIONS["across"]]
     if not summary:
         lines.append("No finished run on an env of the suite yet.")
@@ -160,7 +167,7 @@ def across_section(rows: Sequence[dict[str, Any]]) -> str:
         common = set.intersection(*env_sets)
         if common:
             lines.append("On the envs every algorithm ran (" + ", ".join(e for e in SUITE if e in common) + "):\n")
-            common_summary = summarize_across_envs(labelled, order.__getitem__, normalize, common)
+            common_summary = across_envs_summary(rows, common)
             lines.append(markdown_across_envs(common_summary, heading))
         else:
             lines.append(

@@ -25,9 +25,8 @@ from pathlib import Path
 
 from sb3_reinforce.benchmark.formatting import fmt_duration
 from sb3_reinforce.benchmark.page_builder import markdown_page
-from sb3_reinforce.benchmark.peers import algo_rank
+from sb3_reinforce.benchmark.page_results import across_envs_summary
 from sb3_reinforce.benchmark.plots import curve_path, plot_curves
-from sb3_reinforce.benchmark.stats import summarize_across_envs
 from sb3_reinforce.benchmark.suite import SUITE
 from sb3_reinforce.benchmark.summary import (
     LOAD_MARGIN,
@@ -89,7 +88,7 @@ def write_report(
     records = [rescore(record, thresholds[record["env_id"]]) for record in loaded]
     env_order = report_env_order(r["env_id"] for r in records) if env_order is None else env_order
     evaluations = evaluation_rows(records)
-    columns = ["algo", "env_id", "seed", "status", "kind", "target", "timesteps", "mean_reward", "std_reward"]
+    columns = ["algo", "settings", "env_id", "seed", "status", "kind", "target", "timesteps", "mean_reward", "std_reward"]
     columns += ["mean_length", "n_episodes", "train_time"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -99,7 +98,8 @@ def write_report(
     write_json_atomic(out_dir / "evaluations.json", evaluations)
 
     rows = summarize(records, env_order)
-    across_envs = summarize_across_envs(rows, algo_rank)
+    # As on the page: the tuned runs (the defaults runs compare among themselves there, in their own section)
+    across_envs = across_envs_summary([row for row in rows if row["settings"] == "tuned"])
     write_json_atomic(out_dir / "summary.json", rows)
     write_json_atomic(out_dir / "summary_across_envs.json", across_envs)
     write_text_atomic(out_dir / "table.md", table_md(records, rows, across_envs, commands, env_order))

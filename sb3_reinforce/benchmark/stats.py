@@ -138,8 +138,8 @@ def evaluation_train_times(record: dict[str, Any]) -> list[float | None]:
 
 def summarize_across_envs(
     rows: Sequence[dict[str, Any]],
+    normalize: Callable[[str, float], float | None],
     algo_rank: Callable[[str], Any] | None = None,
-    normalize: Callable[[str, float], float | None] | None = None,
     envs: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """
@@ -148,10 +148,10 @@ def summarize_across_envs(
     own).
 
     :param rows: The rows of :func:`~sb3_reinforce.benchmark.summary.summarize`
+    :param normalize: ``normalize(env_id, score)``: the normalized score, or None to leave the env out
+        (:func:`~sb3_reinforce.benchmark.suite.normalized_score`)
     :param algo_rank: Sort key of the algorithms (:func:`~sb3_reinforce.benchmark.peers.algo_rank`); None: in the
         order they first appear in ``rows``
-    :param normalize: ``normalize(env_id, score)``: the normalized score, or None to leave the env out (None: the
-        score divided by the env's reward threshold, on the envs that have one)
     :param envs: Only these envs (None: every env of ``rows``)
     :return: One row per algorithm: ``algo``, ``envs``, ``n_runs``, ``iqm``, ``ci`` (None with fewer than 2 seeds
         on some env), ``solved_fraction``
@@ -160,11 +160,8 @@ def summarize_across_envs(
     for row in rows:
         if not row["final"] or (envs is not None and row["env_id"] not in envs):
             continue
-        if normalize is None:
-            normalized = [value / row["threshold"] for value in row["final"]] if row["threshold"] else None
-        else:
-            scaled = [normalize(row["env_id"], value) for value in row["final"]]
-            normalized = None if any(value is None for value in scaled) else [float(v) for v in scaled if v is not None]
+        scaled = [normalize(row["env_id"], value) for value in row["final"]]
+        normalized = None if any(value is None for value in scaled) else [float(v) for v in scaled if v is not None]
         if normalized is not None:
             strata[row["algo"]].append((row["env_id"], normalized, row["solved"], row["n_ok"] + row["n_failed"]))
     summary = []

@@ -24,7 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RANDOM_EPISODES", "SUITE", "ZOO_BENCHMARK", "PublishedScore", "SuiteEnv", "random_policy_score"]
+__all__ = [
+    "RANDOM_EPISODES",
+    "SUITE",
+    "ZOO_BENCHMARK",
+    "PublishedScore",
+    "SuiteEnv",
+    "normalized_score",
+    "random_policy_score",
+]
 
 #: Where the zoo's figures come from (the commit of ``benchmark.md`` they were copied from)
 ZOO_BENCHMARK = "rl-baselines3-zoo benchmark.md (0088472)"
@@ -201,6 +209,11 @@ SUITE: dict[str, SuiteEnv] = {
         ),
     )
 }
+
+
+def normalized_score(env_id: str, score: float) -> float | None:
+    """``score`` normalized by its env of the suite (:meth:`SuiteEnv.normalize`); None for an env outside the suite."""
+    return SUITE[env_id].normalize(score) if env_id in SUITE else None
 
 
 def random_policy_score(env_id: str, episodes: int = RANDOM_EPISODES, seed: int = 0) -> float:

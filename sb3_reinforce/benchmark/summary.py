@@ -208,9 +208,9 @@ def _variant(record: dict[str, Any]) -> str:
     return source + (f" with {json.dumps(overrides, sort_keys=True)}" if overrides else "")
 
 
-def _group_key(record: dict[str, Any]) -> tuple[str, str, int | None, str]:
+def _group_key(record: dict[str, Any]) -> tuple[str, str, int | None, str, str]:
     config = record.get("config") or {}
-    return record["env_id"], record["algo"], config.get("timesteps"), _variant(record)
+    return record["env_id"], record["algo"], config.get("timesteps"), record_settings(record), _variant(record)
 
 
 def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFAULT_ENVS) -> list[dict[str, Any]]:
@@ -221,11 +221,11 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
     :param env_order: Envs to list first, in this order
     :return: The rows, sorted by env, algorithm, budget and settings
     """
-    groups: dict[tuple[str, str, int | None, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str, int | None, str, str], list[dict[str, Any]]] = defaultdict(list)
     for record in records:
         groups[_group_key(record)].append(record)
     rows = []
-    for (env_id, algo, budget, variant), group in groups.items():
+    for (env_id, algo, budget, settings, variant), group in groups.items():
         ok = sorted((r for r in group if r["status"] == "ok"), key=lambda r: r["seed"])
         failed = sorted((r for r in group if r["status"] == "failed"), key=lambda r: r["seed"])
         not_applicable = [r for r in group if r["status"] == "n/a"]
@@ -240,7 +240,7 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
             dict(
                 env_id=env_id,
                 algo=algo,
-                settings=record_settings(group[0]),
+                settings=settings,
                 variant=variant,
                 actions=config.get("actions", "—"),
                 n_envs=config.get("n_envs"),
@@ -292,9 +292,11 @@ def evaluation_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     rows = []
     for r in records:
+        settings = record_settings(r)
         for point, seconds in zip(r.get("evaluations", []), evaluation_train_times(r), strict=True):
             rows.append(
-                dict(algo=r["algo"], env_id=r["env_id"], seed=r["seed"], status=r["status"], kind="periodic", **point)
+                dict(algo=r["algo"], settings=settings, env_id=r["env_id"], seed=r["seed"], status=r["status"])
+                | dict(kind="periodic", **point)
                 | dict(train_time=seconds)
             )
         if r["status"] == "ok":
@@ -302,6 +304,7 @@ def evaluation_rows(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             rows.append(
                 dict(
                     algo=r["algo"],
+                    settings=settings,
                     env_id=r["env_id"],
                     seed=r["seed"],
                     status=r["status"],

@@ -14,7 +14,7 @@ import numpy as np
 
 from sb3_reinforce.benchmark.formatting import fmt_iqm, fmt_reach, fmt_solved, fmt_spread, fmt_steps, table_row
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, algo_rank
-from sb3_reinforce.benchmark.summary import env_rank
+from sb3_reinforce.benchmark.summary import env_rank, record_settings
 
 __all__ = ["machine_summaries", "markdown_across_envs", "markdown_runs", "markdown_table", "table_md"]
 
@@ -112,7 +112,8 @@ def markdown_runs(records: Sequence[dict[str, Any]], env_order: Sequence[str] = 
             ]
         else:
             cells = ["—", "—", "—", "—", "—", f"{r.get('wall_time', 0.0):.0f}", f"{r['status']}: {r['error']}"]
-        lines.append("| " + " | ".join([r["env_id"], r["algo"], str(r["seed"]), *cells]) + " |")
+        algo = r["algo"] + ("" if record_settings(r) == "tuned" else f" ({record_settings(r)})")
+        lines.append("| " + " | ".join([r["env_id"], algo, str(r["seed"]), *cells]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -156,7 +157,8 @@ def table_md(
     text = "\n".join(header) + "\n" + markdown_table(rows)
     if across_envs:
         text += (
-            "\n## Across envs\n\nFinal reward divided by the env's threshold; IQM over all runs, 95 % CI from a "
-            "bootstrap stratified over envs (each env's seeds resampled on their own).\n\n" + markdown_across_envs(across_envs)
+            "\n## Across envs\n\nThe runs with tuned settings on the suite's envs, their final reward normalized "
+            "((score - random) / (threshold - random)); IQM over all runs, 95 % CI from a bootstrap stratified over "
+            "envs (each env's seeds resampled on their own).\n\n" + markdown_across_envs(across_envs)
         )
     return text + "\n## Per run\n\n" + markdown_runs(records, env_order)

@@ -84,15 +84,15 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     :param bootstrap_truncated: With a value baseline, bootstrap time-limit-truncated returns with ``V(s_T)``
     :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step)
     :param vf_coef: Value function coefficient for the loss calculation (value baseline only)
-    :param critic_epochs: Gradient steps of the critic per batch (value baseline only): the first with the policy's,
-        the others on the critic alone, on the same targets (a critic that learns slowly removes little variance)
-    :param n_epochs: Gradient steps of the policy per batch: the REINFORCE step, then ``n_epochs - 1`` steps whose
-        terms are weighted by the importance ratio ``pi(a|s) / pi_old(a|s)`` to the policy that played the batch
+    :param critic_epochs: Passes of the critic over each batch (value baseline only): it learns with every policy
+        step, then in ``critic_epochs - 1`` passes of its own (a critic that learns slowly removes little variance)
+    :param n_epochs: Passes of the policy over each batch: the REINFORCE step, then ``n_epochs - 1`` passes of steps
+        whose terms are weighted by the importance ratio ``pi(a|s) / pi_old(a|s)`` to the policy that played the batch
         (the per-step surrogate of TRPO/PPO, :mod:`~sb3_reinforce.reinforce.policy_update`): more learning from each
         batch of episodes, at the cost of a bias that grows as the policy moves away from the batch's
-    :param minibatch_size: Steps per gradient step in the importance-weighted epochs, shuffled (None: the whole
-        batch, one step per epoch)
-    :param target_kl: Stop an update's extra steps (``n_epochs > 1``) before the one at which the estimated KL
+    :param minibatch_size: Env steps per gradient step in the passes after the REINFORCE step, the policy's and the
+        critic's, shuffled (None: the whole batch, one step per pass)
+    :param target_kl: Stop an update's importance-weighted steps before the one at which the estimated KL
         divergence from the batch's policy exceeds this value (None: no limit)
     :param max_grad_norm: The maximum norm of the gradient, applied to the actor's and the critic's parameters
         separately (parameters shared by both, such as a shared CNN, count with the actor)
@@ -179,7 +179,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         self.baseline_estimator.check(n_episodes, reward_to_go)
         for name, value in {"critic_epochs": critic_epochs, "vf_coef": vf_coef}.items():
             if value != CRITIC_DEFAULTS[name] and not self.baseline_estimator.uses_critic:
-                raise ValueError(f"{name}={value} needs a critic: use baseline='value' (got baseline={baseline!r})")
+                raise ValueError(f"{name}={value} sets the critic, which baseline={baseline!r} has none of: use 'value'")
         super().__init__(
             policy,
             env,
@@ -330,8 +330,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
 
     def train(self) -> None:
         """
-        Update the policy on the gathered batch: one REINFORCE gradient step, then up to ``n_epochs - 1``
-        importance-weighted steps on the same batch (:mod:`~sb3_reinforce.reinforce.policy_update`).
+        Update the policy on the gathered batch: one REINFORCE gradient step, then ``n_epochs - 1`` passes of
+        importance-weighted steps until ``target_kl`` (:mod:`~sb3_reinforce.reinforce.policy_update`), then the critic.
         """
         self._set_training_mode(True)  # (batch norm, dropout)
         self._update_learning_rate(self.policy.optimizer)
