@@ -111,7 +111,7 @@ def preset_from_zoo_entry(env_id: str, entry: dict[str, Any]) -> Preset:
     if entry.get("policy", "MlpPolicy") != "MlpPolicy":
         raise ValueError(f"{env_id}: only MlpPolicy entries can be presets, got {entry['policy']!r}")
     return Preset(
-        description="its entry of reinforce.yml (docs/suite.md says how it was tuned)",
+        description="its entry of reinforce.yml (tuning/README.md: how it was chosen, or that it is not tuned yet)",
         setup=EnvSetup(env_id, **setup),
         hyperparams=hyperparams,
         timesteps=int(entry["n_timesteps"]),
