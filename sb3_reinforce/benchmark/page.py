@@ -83,7 +83,8 @@ Every algorithm with its constructor's defaults (`Reinforce("MlpPolicy", env)`, 
 `A2C("MlpPolicy", env)`) on the plain env: one env, no observation or reward normalization, no shaping, the suite's
 budget, the same seeds (`--settings defaults`). This is what a user gets before tuning anything. Each cell: the final
 reward's IQM [95 % CI] across seeds and the seeds that reach the threshold; then the normalized score across envs as
-above. These runs appear nowhere else on the page.
+above, over the envs every algorithm ran and over those Reinforce and each peer ran. These runs appear nowhere else on
+the page.
 """,
     when="""\
 ## When to choose REINFORCE

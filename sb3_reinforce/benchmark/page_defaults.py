@@ -55,7 +55,39 @@ def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
     summary = summarize_across_envs(finished, normalized_score, algo_rank, set(common))
     lines.append(f"Across the envs every algorithm with records ran ({', '.join(common)}):\n")
     lines.append(markdown_across_envs(summary, "normalized final reward"))
+    if "reinforce" in algos:
+        lines.append(_against_each_peer(finished, envs, [algo for algo in algos if algo != "reinforce"]))
     return "\n".join(lines) + "\n"
+
+
+def _against_each_peer(rows: Sequence[dict[str, Any]], envs: Sequence[str], peers: Sequence[str]) -> str:
+    """Reinforce against one peer at a time, over the envs of the suite both finished runs on: more envs per pair."""
+    lines = [
+        "Reinforce against each peer, over the envs of the suite both have runs on (the normalized final reward's IQM "
+        "[95 % CI]; higher or lower where the intervals do not overlap):\n",
+        table_row(["peer", "envs", "runs (reinforce / peer)", "reinforce", "peer", "reinforce is"]),
+        "|---" * 6 + "|",
+    ]
+    for peer in peers:
+        shared = [e for e in envs if e in SUITE and _has(rows, e, "reinforce") and _has(rows, e, peer)]
+        if not shared:
+            continue
+        pair = [row for row in rows if row["algo"] in ("reinforce", peer)]
+        ours, theirs = summarize_across_envs(pair, normalized_score, algo_rank, set(shared))
+        cells = [peer, ", ".join(shared), f"{ours['n_runs']} / {theirs['n_runs']}"]
+        cells += [fmt_iqm(ours["iqm"], ours["ci"], "{:.3f}"), fmt_iqm(theirs["iqm"], theirs["ci"], "{:.3f}")]
+        lines.append(table_row([*cells, _verdict(ours["ci"], theirs["ci"])]))
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(ours: Sequence[float] | None, theirs: Sequence[float] | None) -> str:
+    if ours is None or theirs is None:
+        return "no CI (a single seed)"
+    if ours[0] > theirs[1]:
+        return "higher"
+    if ours[1] < theirs[0]:
+        return "lower"
+    return "no clear difference"
 
 
 def _has(rows: Sequence[dict[str, Any]], env_id: str, algo: str) -> bool:
