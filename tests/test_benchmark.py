@@ -24,7 +24,7 @@ from sb3_reinforce.benchmark import EVAL_SEED, ZOO_HYPERPARAMS, RunTask, main, p
 from sb3_reinforce.benchmark.driver import add_arguments
 from sb3_reinforce.benchmark.executor import run
 from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
-from sb3_reinforce.benchmark.plan import config_record, is_finished, plan, reproduce_command
+from sb3_reinforce.benchmark.plan import _REINFORCE_DEFAULTS, config_record, is_finished, plan, reproduce_command
 from sb3_reinforce.experiments.config import LinearSchedule, build_kwargs, make_config
 from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
 from sb3_reinforce.experiments.policy_kwargs import parse_policy_kwargs, policy_kwargs_to_json
@@ -217,6 +217,26 @@ def test_algo_configs() -> None:
     assert "Hopper-v4's entry" in ppo_hopper.source and ppo_hopper.hyperparams["policy_kwargs"]["activation_fn"] == "nn.ReLU"
     # No zoo entry: SB3's defaults, for the default budget
     assert run_config("ppo", "Taxi-v4").hyperparams == {} and run_config("ppo", "Taxi-v4").source.startswith("SB3")
+
+
+def test_defaults_records_name_every_parameter_that_shapes_training() -> None:
+    """
+    A record of Reinforce's defaults keeps the defaults that shape training, so that a record made with other
+    defaults is run again: a new constructor parameter must join that list, or this one, which says why it need not.
+    """
+    not_recorded = {
+        *("policy", "env", "policy_kwargs", "device", "verbose", "tensorboard_log", "seed", "stats_window_size"),
+        "_init_setup_model",
+        # Unused with the default value baseline (the group and moving-average baselines' settings), or only a guard
+        *("group_size", "baseline_decay", "max_episode_steps"),
+    }
+    parameters = set(inspect.signature(Reinforce).parameters)
+    assert parameters == set(_REINFORCE_DEFAULTS) | not_recorded, parameters ^ (set(_REINFORCE_DEFAULTS) | not_recorded)
+    # The records keep gae_lambda=None, which the value baseline resolves: if its default changed, records made with the
+    # old one would still read as finished (make config_record keep the resolved value, and run them again)
+    model = Reinforce("MlpPolicy", "CartPole-v1", device="cpu")
+    assert inspect.signature(Reinforce).parameters["gae_lambda"].default is None
+    assert model.baseline_estimator.gae_lambda == 0.95  # type: ignore[attr-defined]
 
 
 def test_defaults_settings(tmp_path: Path) -> None:
