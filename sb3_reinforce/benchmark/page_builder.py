@@ -30,6 +30,7 @@ from sb3_reinforce.benchmark.summary import (
     load_flag,
     record_settings,
     report_env_order,
+    run_label,
     summarize,
     threshold_times,
 )
@@ -234,8 +235,6 @@ def _per_run_section(records: Sequence[dict[str, Any]], env_order: Sequence[str]
         else:
             cells = [*("—" for _ in range(5)), f"{float(r.get('wall_time') or 0.0):,.1f}", "—", load]
             cells.append(f"{r['status']}: {r['error']}")
-        settings = record_settings(r)
-        algo = r["algo"] + ("" if settings == "tuned" else f" ({settings})")
-        lines.append(table_row([r["env_id"], algo, str(r["seed"]), *cells]))
+        lines.append(table_row([r["env_id"], run_label(r), str(r["seed"]), *cells]))
     lines.append("\n</details>")
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from typing import Any
 
 from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_iqm, table_row
 from sb3_reinforce.benchmark.page import SECTIONS
+from sb3_reinforce.benchmark.page_results import ci_verdict
 from sb3_reinforce.benchmark.peers import algo_rank
 from sb3_reinforce.benchmark.stats import summarize_across_envs
 from sb3_reinforce.benchmark.suite import SUITE, normalized_score
@@ -17,6 +18,8 @@ from sb3_reinforce.benchmark.tables import markdown_across_envs
 
 __all__ = ["PLANNED", "defaults_section"]
 
+#: How the pairwise table words :func:`~sb3_reinforce.benchmark.page_results.ci_verdict`
+_VERDICTS = dict(higher="higher", lower="lower", unclear="no clear difference", single="no CI (a single seed)")
 #: The algorithms the comparison of defaults plans (issue 19): a column each, recorded or not
 PLANNED = ("reinforce", "ppo", "a2c")
 
@@ -76,18 +79,8 @@ def _against_each_peer(rows: Sequence[dict[str, Any]], envs: Sequence[str], peer
         ours, theirs = summarize_across_envs(pair, normalized_score, algo_rank, set(shared))
         cells = [peer, ", ".join(shared), f"{ours['n_runs']} / {theirs['n_runs']}"]
         cells += [fmt_iqm(ours["iqm"], ours["ci"], "{:.3f}"), fmt_iqm(theirs["iqm"], theirs["ci"], "{:.3f}")]
-        lines.append(table_row([*cells, _verdict(ours["ci"], theirs["ci"])]))
+        lines.append(table_row([*cells, _VERDICTS[ci_verdict(ours["ci"], theirs["ci"])]]))
     return "\n".join(lines) + "\n"
-
-
-def _verdict(ours: Sequence[float] | None, theirs: Sequence[float] | None) -> str:
-    if ours is None or theirs is None:
-        return "no CI (a single seed)"
-    if ours[0] > theirs[1]:
-        return "higher"
-    if ours[1] < theirs[0]:
-        return "lower"
-    return "no clear difference"
 
 
 def _has(rows: Sequence[dict[str, Any]], env_id: str, algo: str) -> bool:

@@ -32,7 +32,16 @@ from sb3_reinforce.benchmark.stats import summarize_across_envs
 from sb3_reinforce.benchmark.suite import SUITE, SuiteEnv, normalized_score
 from sb3_reinforce.benchmark.tables import markdown_across_envs
 
-__all__ = ["across_section", "env_section", "missing_algos", "row_label", "seeds_cell", "when_section"]
+__all__ = [
+    "across_envs_summary",
+    "across_section",
+    "ci_verdict",
+    "env_section",
+    "missing_algos",
+    "row_label",
+    "seeds_cell",
+    "when_section",
+]
 
 
 def row_label(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
@@ -228,15 +237,20 @@ def _verdict_line(verdicts: dict[str, list[str]]) -> str:
     )
 
 
-def _verdict(ours: dict[str, Any], peer: dict[str, Any]) -> str:
-    """``higher`` / ``lower`` when the final rewards' 95 % CIs do not overlap, else ``unclear`` (``single``: no CI)."""
-    if ours["final_ci"] is None or peer["final_ci"] is None:
+def ci_verdict(ours: Sequence[float] | None, theirs: Sequence[float] | None) -> str:
+    """``higher`` / ``lower`` when two 95 % CIs do not overlap, else ``unclear`` (``single``: one has no CI)."""
+    if ours is None or theirs is None:
         return "single"
-    if ours["final_ci"][0] > peer["final_ci"][1]:
+    if ours[0] > theirs[1]:
         return "higher"
-    if ours["final_ci"][1] < peer["final_ci"][0]:
+    if ours[1] < theirs[0]:
         return "lower"
     return "unclear"
+
+
+def _verdict(ours: dict[str, Any], peer: dict[str, Any]) -> str:
+    """:func:`ci_verdict` of two rows' final rewards."""
+    return ci_verdict(ours["final_ci"], peer["final_ci"])
 
 
 def _compare(ours: dict[str, Any], peer: dict[str, Any], rows: Sequence[dict[str, Any]], env: SuiteEnv | None) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "report_env_order",
     "report_thresholds",
     "rescore",
+    "run_label",
     "steps_to_threshold",
     "summarize",
     "threshold_times",
@@ -198,6 +199,12 @@ def env_rank(env_id: str, env_order: Sequence[str]) -> tuple[int, str]:
 def record_settings(record: dict[str, Any]) -> str:
     """``tuned`` or ``defaults`` (records written before the grid had settings were all tuned)."""
     return str(record.get("settings") or (record.get("task") or {}).get("settings") or "tuned")
+
+
+def run_label(record: dict[str, Any]) -> str:
+    """The algorithm of a run, with its settings unless tuned: ``ppo``, ``ppo (defaults)``."""
+    settings = record_settings(record)
+    return record["algo"] + ("" if settings == "tuned" else f" ({settings})")
 
 
 def _variant(record: dict[str, Any]) -> str:

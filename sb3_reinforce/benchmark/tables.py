@@ -14,7 +14,7 @@ import numpy as np
 
 from sb3_reinforce.benchmark.formatting import fmt_iqm, fmt_reach, fmt_solved, fmt_spread, fmt_steps, table_row
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, algo_rank
-from sb3_reinforce.benchmark.summary import env_rank, record_settings
+from sb3_reinforce.benchmark.summary import env_rank, run_label
 
 __all__ = ["machine_summaries", "markdown_across_envs", "markdown_runs", "markdown_table", "table_md"]
 
@@ -112,8 +112,7 @@ def markdown_runs(records: Sequence[dict[str, Any]], env_order: Sequence[str] = 
             ]
         else:
             cells = ["—", "—", "—", "—", "—", f"{r.get('wall_time', 0.0):.0f}", f"{r['status']}: {r['error']}"]
-        algo = r["algo"] + ("" if record_settings(r) == "tuned" else f" ({record_settings(r)})")
-        lines.append("| " + " | ".join([r["env_id"], algo, str(r["seed"]), *cells]) + " |")
+        lines.append("| " + " | ".join([r["env_id"], run_label(r), str(r["seed"]), *cells]) + " |")
     return "\n".join(lines) + "\n"
 
 
