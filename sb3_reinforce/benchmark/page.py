@@ -35,6 +35,13 @@ second on 2 cores: the zoo's published score is shown instead). Runs and run tim
 default settings included (their own section below); run time is the sum of the runs' wall times (one core per
 run, evaluations included).
 """,
+    still_to_run="""\
+**Still to run**: the runs of the grid of issue 22 (REINFORCE's entries on the held-out seeds 1000-1009, the peers
+with the zoo's settings and every algorithm's defaults on 1000-1004) that have no record yet, and the run time they
+would take, estimated from the records: the mean wall time of the same algorithm, settings and env; marked ~, the
+seconds per env step of the algorithm's other runs on the env (other settings: another speed) times the budget.
+Until they are recorded, the tables below have no row of theirs and no comparison with them.
+""",
     suite="""\
 ## The suite
 

@@ -18,13 +18,12 @@ from sb3_reinforce.benchmark.page_defaults import defaults_section
 from sb3_reinforce.benchmark.page_results import (
     across_section,
     env_section,
-    missing_algos,
     row_label,
     seeds_cell,
     when_section,
 )
-from sb3_reinforce.benchmark.peers import algo_rank
-from sb3_reinforce.benchmark.suite import SUITE
+from sb3_reinforce.benchmark.peers import algo_rank, run_config
+from sb3_reinforce.benchmark.suite import SUITE, planned_runs
 from sb3_reinforce.benchmark.summary import (
     env_rank,
     load_flag,
@@ -122,15 +121,51 @@ def _status_section(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, 
         )
     else:
         lines.append("No run records yet.")
-    missing = [f"{env_id} ({', '.join(missing_algos(env_id, rows))})" for env_id in envs if missing_algos(env_id, rows)]
-    if missing:
-        lines.append("")
-        lines.append(
-            "**Not recorded yet**, by env (the algorithms the grid plans there): "
-            + "; ".join(missing)
-            + ". Until they are, the tables below have no row of theirs and no comparison with them."
-        )
+    lines += _projection(runs, total)
     return "\n".join(lines) + "\n"
+
+
+def _projection(runs: Sequence[dict[str, Any]], measured: float) -> list[str]:
+    """
+    The runs of issue 22's grid (:func:`~sb3_reinforce.benchmark.suite.planned_runs`) not recorded yet, with the
+    run time they would take, estimated from the recorded runs: the mean wall time of the same algorithm, settings and
+    env; else the seconds per env step of the algorithm's other runs on the env times the budget (marked ``~``:
+    another budget or ``n_envs`` runs at another speed); else no estimate.
+    """
+    ok = [r for r in runs if r["status"] == "ok"]
+    rows: list[str] = []
+    estimated, unknown = 0.0, 0
+    for env_id, algo, settings, seeds in planned_runs():
+        same_env = [r for r in ok if r["env_id"] == env_id and r["algo"] == algo]
+        same = [r for r in same_env if record_settings(r) == settings]
+        missing = len(set(seeds) - {r["seed"] for r in same})
+        if not missing:
+            continue
+        if same:
+            seconds, how = missing * sum(float(r["wall_time"]) for r in same) / len(same), ""
+        elif same_env:
+            per_step = sum(float(r["wall_time"]) for r in same_env) / sum(int(r["config"]["timesteps"]) for r in same_env)
+            seconds, how = missing * per_step * run_config(algo, env_id, settings=settings).timesteps, "~"
+        else:
+            unknown += 1
+            rows.append(table_row([env_id, algo, settings, str(missing), "no timing on the env yet"]))
+            continue
+        estimated += seconds
+        rows.append(table_row([env_id, algo, settings, str(missing), how + fmt_duration(seconds)]))
+    if not rows:
+        return ["", "Every run of the grid is recorded."]
+    projected = measured + estimated
+    return [
+        "",
+        SECTIONS["still_to_run"],
+        "| env | algo | settings | runs | estimated run time |",
+        "|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Projected total: {fmt_duration(measured)} measured + {fmt_duration(estimated)} estimated = "
+        f"{fmt_duration(projected)} of one core, {fmt_duration(projected / 2)} on a 2-core machine running two at a "
+        "time" + (f", not counting the {unknown} rows with no timing on their env yet." if unknown else "."),
+    ]
 
 
 def _status_cell(env_id: str, algo: str, rows: Sequence[dict[str, Any]]) -> str:

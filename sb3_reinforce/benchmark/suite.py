@@ -25,12 +25,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "DEFAULTS_ALGOS",
+    "DEFAULTS_ENVS",
+    "HELD_OUT_SEEDS",
+    "PEER_SEEDS",
     "RANDOM_EPISODES",
     "SUITE",
     "ZOO_BENCHMARK",
     "PublishedScore",
     "SuiteEnv",
     "normalized_score",
+    "planned_runs",
     "random_policy_score",
 ]
 
@@ -209,6 +214,39 @@ SUITE: dict[str, SuiteEnv] = {
         ),
     )
 }
+
+
+#: The seeds of the grid (issue 22): REINFORCE's entries run on the ten held-out seeds (docs/held_out_seeds.md), the
+#: peers and every algorithm's defaults on the first five
+HELD_OUT_SEEDS: tuple[int, ...] = tuple(range(1000, 1010))
+PEER_SEEDS: tuple[int, ...] = HELD_OUT_SEEDS[:5]
+#: The algorithms whose defaults the grid runs (``--settings defaults``), and the envs: the classic ones
+DEFAULTS_ALGOS: tuple[str, ...] = _CLASSIC
+DEFAULTS_ENVS: tuple[str, ...] = (
+    "CartPole-v1",
+    "Acrobot-v1",
+    "MountainCar-v0",
+    "MountainCarContinuous-v0",
+    "Pendulum-v1",
+    "LunarLander-v3",
+)
+
+
+def planned_runs() -> list[tuple[str, str, str, tuple[int, ...]]]:
+    """
+    The grid of issue 22: ``(env_id, algo, settings, seeds)`` for every algorithm the suite plans on each env (tuned
+    settings), then every algorithm's defaults on the classic envs.
+
+    >>> planned_runs()[0], len(planned_runs())
+    (('CartPole-v1', 'reinforce', 'tuned', (1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009)), 47)
+    """
+    tuned = [
+        (env.env_id, algo, "tuned", HELD_OUT_SEEDS if algo == "reinforce" else PEER_SEEDS)
+        for env in SUITE.values()
+        for algo in env.algos
+    ]
+    defaults = [(env_id, algo, "defaults", PEER_SEEDS) for env_id in DEFAULTS_ENVS for algo in DEFAULTS_ALGOS]
+    return tuned + defaults
 
 
 def normalized_score(env_id: str, score: float) -> float | None:
