@@ -17,8 +17,15 @@ declare -A VARIANTS=(
     [MountainCarContinuous-v0:entry]=""
     # 10 importance-weighted passes in minibatches of 64 bounded by KL 0.05, 10 critic passes (the defaults' update)
     [MountainCarContinuous-v0:passes]="reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:critic_epochs=10"
-    # The same with a smaller step size
+    # A smaller initial std: the sampled noise costs 0.1 sigma^2 per step (docs/mountain_car.md)
+    [MountainCarContinuous-v0:log-std-3]="reinforce:policy_kwargs=dict(log_std_init=-3.0)"
+    # The passes with a smaller step size
     [MountainCarContinuous-v0:passes-lr1e-3]="reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:critic_epochs=10 reinforce:learning_rate=lin_0.001"
+    # Swimmer-v5's starting point (144.0 on tuning seed 0, tuning/probes/mujoco) with Monte-Carlo advantages G - V:
+    # with gamma 0.9999 GAE(0.98) leans on a critic of returns in the hundreds (rewards are not normalized)
+    [Swimmer-v5:mc]="reinforce:gae_lambda=1.0"
+    # PPO's zoo settings where they differ: minibatches of 256, lr 6e-4, initial log-std 0
+    [Swimmer-v5:ppo-steps]="reinforce:minibatch_size=256 reinforce:learning_rate=0.0006 reinforce:policy_kwargs=dict(log_std_init=0.0,net_arch=dict(pi=[64,64],vf=[64,64]))"
 )
 for seed in ${SEEDS:?set SEEDS to tuning seeds}; do
     if (( seed >= 1000 && seed < 1010 )); then
@@ -26,11 +33,13 @@ for seed in ${SEEDS:?set SEEDS to tuning seeds}; do
         exit 2
     fi
 done
+# The variants' words split on spaces, unglobbed; the seeds twice: one number alone would mean seeds 0..N-1
+set -f
 for variant in "$@"; do
     key="$env_id:$variant"
     [[ -v VARIANTS[$key] ]] || { echo "unknown variant $key (known: ${!VARIANTS[*]})" >&2; exit 2; }
     # shellcheck disable=SC2086
     "${PYTHON:-.venv/bin/python}" -m sb3_reinforce benchmark --algos reinforce --envs "$env_id" \
-        --seeds $SEEDS --workers 1 --out "tuning/probes/$env_id-$variant" \
+        --seeds $SEEDS $SEEDS --workers 1 --out "tuning/probes/$env_id-$variant" \
         ${VARIANTS[$key]:+--hyperparams ${VARIANTS[$key]}}
 done
