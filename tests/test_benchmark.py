@@ -275,6 +275,21 @@ def test_defaults_settings(tmp_path: Path) -> None:
     }
 
 
+def test_normalize_override_replaces_the_env_setup_not_a_hyperparameter() -> None:
+    """``ALGO:normalize=...`` is the zoo's env option: VecNormalize's switches, never a constructor argument."""
+    overrides = parse_overrides(["reinforce:normalize=dict(norm_obs=True, norm_reward=True)", "reinforce:gae_lambda=1.0"])
+    config = RunTask("reinforce", "Pendulum-v1", 0, overrides=overrides["reinforce"]).config()
+    assert (config.env_setup.normalize_obs, config.env_setup.normalize_reward) == (True, True)
+    assert "normalize" not in config.hyperparams and config.hyperparams["gae_lambda"] == 1.0
+    # The entry's own setup is untouched (Pendulum-v1 normalizes observations only)
+    plain = RunTask("reinforce", "Pendulum-v1", 0).config()
+    assert (plain.env_setup.normalize_obs, plain.env_setup.normalize_reward) == (True, False)
+    config = RunTask("ppo", "CartPole-v1", 0, overrides=parse_overrides(["ppo:normalize=false"])["ppo"]).config()
+    assert not config.env_setup.normalized
+    with pytest.raises(ValueError, match="normalize must be a bool or dict"):
+        RunTask("reinforce", "Pendulum-v1", 0, overrides={"normalize": 3}).config()
+
+
 def test_eval_env_true_reward_and_frozen_normalization() -> None:
     config = make_config("solved")  # the Bernoulli recipe: a wrapped action interface and a shorter training limit
     train_env = make_train_env(config.env_setup, n_envs=config.n_envs, seed=0, gamma=config.gamma)

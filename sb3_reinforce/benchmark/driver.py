@@ -81,7 +81,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="ALGO:KEY=VALUE",
-        help="Override a hyperparameter of an algorithm on every env, e.g. ppo:learning_rate=0.001",
+        help="Override a hyperparameter of an algorithm on every env, e.g. ppo:learning_rate=0.001; ALGO:normalize=... "
+        "replaces the env's normalization as the zoo's option does, e.g. 'reinforce:normalize=dict(norm_obs=True, "
+        "norm_reward=True)'",
     )
     parser.add_argument(
         "--settings",

@@ -20,6 +20,7 @@ from sb3_reinforce.benchmark.summary import record_settings
 from sb3_reinforce.experiments.config import RunConfig, parse_hyperparameter
 from sb3_reinforce.experiments.hyperparameters import check_algo, constructor_defaults
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
+from sb3_reinforce.experiments.zoo_entries import zoo_normalization
 
 __all__ = [
     "EVALUATIONS_PER_RUN",
@@ -101,7 +102,8 @@ class RunTask:
     :param eval_freq: Evaluate every ``eval_freq`` env steps
     :param eval_episodes: Episodes per periodic evaluation
     :param final_episodes: Episodes of the final evaluation
-    :param overrides: Hyperparameters replacing the configured ones
+    :param overrides: Hyperparameters replacing the configured ones; ``normalize`` (the zoo's option: a bool or
+        ``dict(norm_obs=..., norm_reward=...)``) replaces the env setup's normalization, as the zoo's ``-params`` does
     :param settings: ``tuned`` (the algorithm's tuned settings for the env) or ``defaults`` (its constructor's
         defaults on the plain env): :data:`~sb3_reinforce.benchmark.peers.SETTINGS`
     """
@@ -126,7 +128,11 @@ class RunTask:
     def config(self) -> RunConfig:
         """The run's configuration: the benchmark's settings for the algorithm and env, with the overrides."""
         config = run_config(self.algo, self.env_id, self.timesteps, seed=self.seed, settings=self.settings)
-        config.hyperparams.update(self.overrides)
+        overrides = dict(self.overrides)
+        if "normalize" in overrides:
+            setup = config.env_setup
+            setup.normalize_obs, setup.normalize_reward = zoo_normalization(self.env_id, overrides.pop("normalize"))
+        config.hyperparams.update(overrides)
         return config
 
 

@@ -23,7 +23,14 @@ from sb3_reinforce.experiments.hyperparameters import parse_value
 if TYPE_CHECKING:
     from sb3_reinforce.experiments.presets import Preset
 
-__all__ = ["ZOO_HYPERPARAMS_FILE", "load_zoo_entries", "preset_from_zoo_entry", "zoo_entry_from_preset", "zoo_presets"]
+__all__ = [
+    "ZOO_HYPERPARAMS_FILE",
+    "load_zoo_entries",
+    "preset_from_zoo_entry",
+    "zoo_entry_from_preset",
+    "zoo_normalization",
+    "zoo_presets",
+]
 
 #: Shipped as package data beside :mod:`sb3_reinforce.zoo`, which hands it to the zoo's ``train``.
 ZOO_HYPERPARAMS_FILE = Path(__file__).resolve().parents[1] / "zoo" / "hyperparams" / "reinforce.yml"
@@ -68,7 +75,7 @@ def _wrappers(env_id: str, entry: dict[str, Any]) -> list[tuple[str, dict[str, A
     return pairs
 
 
-def _normalization(env_id: str, normalize: Any) -> tuple[bool, bool]:
+def zoo_normalization(env_id: str, normalize: Any) -> tuple[bool, bool]:
     """``(norm_obs, norm_reward)`` of the zoo's ``normalize`` (a bool, or a ``dict(...)`` of VecNormalize's options)."""
     if isinstance(normalize, str):
         normalize = parse_value(normalize)
@@ -107,7 +114,7 @@ def preset_from_zoo_entry(env_id: str, entry: dict[str, Any]) -> Preset:
     if set(env_kwargs) - {"max_episode_steps"}:
         raise ValueError(f"{env_id}: env_kwargs other than max_episode_steps are not supported, got {env_kwargs}")
     setup["max_episode_steps"] = env_kwargs.get("max_episode_steps")
-    setup["normalize_obs"], setup["normalize_reward"] = _normalization(env_id, entry.get("normalize", False))
+    setup["normalize_obs"], setup["normalize_reward"] = zoo_normalization(env_id, entry.get("normalize", False))
     if entry.get("policy", "MlpPolicy") != "MlpPolicy":
         raise ValueError(f"{env_id}: only MlpPolicy entries can be presets, got {entry['policy']!r}")
     return Preset(

@@ -24,6 +24,8 @@ declare -A VARIANTS=(
     # Swimmer-v5's starting point (144.0 on tuning seed 0, tuning/probes/mujoco) with Monte-Carlo advantages G - V:
     # with gamma 0.9999 GAE(0.98) leans on a critic of returns in the hundreds (rewards are not normalized)
     [Swimmer-v5:mc]="reinforce:gae_lambda=1.0"
+    # Rewards normalized too, as the zoo's PPO and A2C do on Swimmer (VecNormalize, discounted with gamma)
+    [Swimmer-v5:norm-reward]="reinforce:normalize=dict(norm_obs=True,norm_reward=True)"
     # PPO's zoo settings where they differ: minibatches of 256, lr 6e-4, initial log-std 0
     [Swimmer-v5:ppo-steps]="reinforce:minibatch_size=256 reinforce:learning_rate=0.0006 reinforce:policy_kwargs=dict(log_std_init=0.0,net_arch=dict(pi=[64,64],vf=[64,64]))"
 )
