@@ -17,7 +17,8 @@ The ``preset-*`` entries (added with the defaults study, which changed ``Reinfor
 entry of ``reinforce.yml`` after 3000 steps: a preset that leaned on a default would change with it. They were
 recorded after checking that each tuned preset trains bit-identically before and after that change (the untuned
 starting points, LunarLander-v3 and the MuJoCo tasks, took the new defaults on purpose). ``preset-LunarLander-v3`` was
-re-recorded when that entry became the defaults spelled out (the defaults study's winner).
+re-recorded when that entry became the defaults spelled out (the defaults study's winner), and ``preset-Swimmer-v5``,
+alone, when that entry took normalized rewards (its probes on tuning seed 0, ``tuning/probes/``).
 
 A change that alters the training maths fails here on purpose. If the change is meant to (a new default, a fixed
 bug), re-record the file and say why in the commit: ``python tests/test_pinned_weights.py``.
