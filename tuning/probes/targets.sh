@@ -26,6 +26,10 @@ declare -A VARIANTS=(
     [Swimmer-v5:mc]="reinforce:gae_lambda=1.0"
     # Rewards normalized too, as the zoo's PPO and A2C do on Swimmer (VecNormalize, discounted with gamma)
     [Swimmer-v5:norm-reward]="reinforce:normalize=dict(norm_obs=True,norm_reward=True)"
+    # Normalized rewards with a wider initial std (log-std 0, SB3's default): more exploration to leave the ~140 gait
+    [Swimmer-v5:norm-reward-std0]="reinforce:normalize=dict(norm_obs=True,norm_reward=True) reinforce:policy_kwargs=dict(log_std_init=0.0,net_arch=dict(pi=[64,64],vf=[64,64]))"
+    # Normalized rewards with Monte-Carlo advantages
+    [Swimmer-v5:norm-reward-mc]="reinforce:normalize=dict(norm_obs=True,norm_reward=True) reinforce:gae_lambda=1.0"
     # PPO's zoo settings where they differ: minibatches of 256, lr 6e-4, initial log-std 0
     [Swimmer-v5:ppo-steps]="reinforce:minibatch_size=256 reinforce:learning_rate=0.0006 reinforce:policy_kwargs=dict(log_std_init=0.0,net_arch=dict(pi=[64,64],vf=[64,64]))"
 )
