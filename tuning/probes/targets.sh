@@ -14,11 +14,21 @@ declare -A VARIANTS=(
     [CartPole-v1:entry]=""
     # Its learning rate decayed linearly to 0: the last batches move the policy less
     [CartPole-v1:lin]="reinforce:learning_rate=lin_7.2e-4"
+    # The decayed lr with a smaller entropy bonus: the deterministic policy is the argmax of a sharper one
+    [CartPole-v1:lin-ent0.01]="reinforce:learning_rate=lin_7.2e-4 reinforce:ent_coef=0.01"
+    # The decayed lr with a looser KL bound: more of each batch's passes
+    [CartPole-v1:lin-kl0.02]="reinforce:learning_rate=lin_7.2e-4 reinforce:target_kl=0.02"
+    # The decayed lr from a higher start
+    [CartPole-v1:lin1.5e-3]="reinforce:learning_rate=lin_1.5e-3"
     [MountainCarContinuous-v0:entry]=""
     # 10 importance-weighted passes in minibatches of 64 bounded by KL 0.05, 10 critic passes (the defaults' update)
     [MountainCarContinuous-v0:passes]="reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:critic_epochs=10"
     # A smaller initial std: the sampled noise costs 0.1 sigma^2 per step (docs/mountain_car.md)
     [MountainCarContinuous-v0:log-std-3]="reinforce:policy_kwargs=dict(log_std_init=-3.0)"
+    # Smaller still
+    [MountainCarContinuous-v0:log-std-4]="reinforce:policy_kwargs=dict(log_std_init=-4.0)"
+    # log-std -3 with a smaller step size
+    [MountainCarContinuous-v0:log-std-3-lr2e-3]="reinforce:policy_kwargs=dict(log_std_init=-3.0) reinforce:learning_rate=lin_0.002"
     # The passes with a smaller step size
     [MountainCarContinuous-v0:passes-lr1e-3]="reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:critic_epochs=10 reinforce:learning_rate=lin_0.001"
     # Swimmer-v5's starting point (144.0 on tuning seed 0, tuning/probes/mujoco) with Monte-Carlo advantages G - V:
