@@ -26,13 +26,13 @@ import numpy as np
 import torch as th
 
 from sb3_reinforce.benchmark.stats import iqm
+from sb3_reinforce.benchmark.suite import HELD_OUT_SEEDS
 from sb3_reinforce.experiments.config import RunConfig
 from sb3_reinforce.experiments.run import train
 from sb3_reinforce.experiments.zoo_entries import SHAPING_WRAPPERS, load_zoo_entries, preset_from_zoo_entry
 from sb3_reinforce.zoo.cli import load_study, option_value
 from sb3_reinforce.zoo.sampler import convert_reinforce_params, to_yaml_entry
 
-HELD_OUT_SEEDS = range(1000, 1010)
 TUNING = Path(__file__).resolve().parent
 
 

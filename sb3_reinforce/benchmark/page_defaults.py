@@ -13,15 +13,13 @@ from sb3_reinforce.benchmark.page import SECTIONS
 from sb3_reinforce.benchmark.page_results import ci_verdict
 from sb3_reinforce.benchmark.peers import algo_rank
 from sb3_reinforce.benchmark.stats import summarize_across_envs
-from sb3_reinforce.benchmark.suite import SUITE, normalized_score
+from sb3_reinforce.benchmark.suite import DEFAULTS_ALGOS, SUITE, normalized_score
 from sb3_reinforce.benchmark.tables import markdown_across_envs
 
-__all__ = ["PLANNED", "defaults_section"]
+__all__ = ["defaults_section"]
 
 #: How the pairwise table words :func:`~sb3_reinforce.benchmark.page_results.ci_verdict`
 _VERDICTS = dict(higher="higher", lower="lower", unclear="no clear difference", single="no CI (a single seed)")
-#: The algorithms the comparison of defaults plans (issue 19): a column each, recorded or not
-PLANNED = ("reinforce", "ppo", "a2c")
 
 
 def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
@@ -37,7 +35,8 @@ def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
         lines.append("No runs with default settings recorded yet.")
         return "\n".join(lines) + "\n"
     algos = sorted({row["algo"] for row in defaults}, key=algo_rank)
-    columns = sorted({*PLANNED, *algos}, key=algo_rank)
+    # A column for each algorithm the grid runs with its defaults, recorded or not
+    columns = sorted({*DEFAULTS_ALGOS, *algos}, key=algo_rank)
     envs = list(dict.fromkeys(row["env_id"] for row in defaults))
     lines += [
         table_row(["env", "budget", *columns]),
