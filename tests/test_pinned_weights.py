@@ -17,8 +17,9 @@ The ``preset-*`` entries (added with the defaults study, which changed ``Reinfor
 entry of ``reinforce.yml`` after 3000 steps: a preset that leaned on a default would change with it. They were
 recorded after checking that each tuned preset trains bit-identically before and after that change (the untuned
 starting points, LunarLander-v3 and the MuJoCo tasks, took the new defaults on purpose). ``preset-LunarLander-v3`` was
-re-recorded when that entry became the defaults spelled out (the defaults study's winner), and ``preset-Swimmer-v5``,
-alone, when that entry took normalized rewards (its probes on tuning seed 0, ``tuning/probes/``).
+re-recorded when that entry became the defaults spelled out (the defaults study's winner), ``preset-Swimmer-v5``,
+alone, when that entry took normalized rewards (its probes on tuning seed 0, ``tuning/probes/``), and
+``preset-CartPole-v1``, alone, when that entry became the defaults too (10/10 tuning seeds at 500, ``tuning/probes/``).
 
 A change that alters the training maths fails here on purpose. If the change is meant to (a new default, a fixed
 bug), re-record the file and say why in the commit: ``python tests/test_pinned_weights.py``.
@@ -120,11 +121,16 @@ def test_presets_train_bit_identically(name: str) -> None:
     assert np.array_equal(preset_weights(name), np.load(PINNED)[f"preset-{name}"]), f"{name} trains differently"
 
 
-def test_lunar_lander_entry_is_the_defaults() -> None:
-    # reinforce.yml says so: its LunarLander-v3 entry is the defaults study's winner spelled out, and its held-out
-    # runs are then those of the defaults' runs on the same seeds
-    skip_without_env_extra("LunarLander-v3")
-    assert np.array_equal(preset_weights("LunarLander-v3"), preset_weights("LunarLander-v3", defaults=True))
+#: Entries of reinforce.yml that are Reinforce's defaults spelled out (their comments say so)
+ENTRIES_THAT_ARE_THE_DEFAULTS = ["CartPole-v1", "LunarLander-v3"]
+
+
+@pytest.mark.parametrize("env_id", ENTRIES_THAT_ARE_THE_DEFAULTS)
+def test_entry_is_the_defaults(env_id: str) -> None:
+    # The entry trains exactly as Reinforce("MlpPolicy", env) does, so that its runs and the defaults' runs on the
+    # same seed are the same runs
+    skip_without_env_extra(env_id)
+    assert np.array_equal(preset_weights(env_id), preset_weights(env_id, defaults=True))
 
 
 if __name__ == "__main__":
