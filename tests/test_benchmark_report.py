@@ -20,6 +20,7 @@ import sb3_reinforce
 from sb3_reinforce.benchmark import RunTask, main
 from sb3_reinforce.benchmark.driver import write_grid_file
 from sb3_reinforce.benchmark.executor import run
+from sb3_reinforce.benchmark.page_builder import _time_by_group
 from sb3_reinforce.benchmark.plan import env_threshold
 from sb3_reinforce.benchmark.report import (
     load_flag,
@@ -30,7 +31,7 @@ from sb3_reinforce.benchmark.report import (
     threshold_times,
 )
 from sb3_reinforce.benchmark.stats import evaluation_train_times
-from sb3_reinforce.benchmark.suite import SUITE, random_policy_score
+from sb3_reinforce.benchmark.suite import GRID_BUDGET_CORE_SECONDS, SUITE, random_policy_score
 
 ROOT = Path(sb3_reinforce.__file__).resolve().parents[1]
 CARTPOLE, PENDULUM, TOY = "CartPole-v1", "Pendulum-v1", "Toy-v0"  # Toy-v0: an env outside the suite and gym
@@ -219,6 +220,21 @@ def test_page_reports_every_record_of_several_grids(fixture_page: str) -> None:
     assert "| CartPole-v1 | a2c | tuned | 5 | no timing on the env yet |" in page
     assert "| CartPole-v1 | reinforce | defaults | 5 | ~16m40s |" in page
     assert "Projected total: 5m10s measured + " in page
+    # Where the time goes: measured (REINFORCE's 15 records of 12 s; PPO's 5 of 12 s and a failed one of 10 s) plus
+    # estimated (the rows above), largest first, each group's share of the 6h17m projected
+    assert "the projection is within that budget, before the 40 rows with no timing yet." in page
+    assert "| reinforce | defaults | 0 | 0s | 5h50m | 5h50m | 93% |" in page
+    assert "| reinforce | tuned | 15 | 3m00s | 4m00s | 7m00s | 2% |" in page
+    assert "| ppo | tuned | 6 | 1m10s | 1m00s | 2m10s | 1% |" in page
+
+
+def test_time_by_group_says_how_far_over_the_budget() -> None:
+    # 20 h measured for PPO plus 4 h estimated for A2C, against 16 h of one core: 1.50 times the budget
+    assert GRID_BUDGET_CORE_SECONDS == 16 * 3600
+    runs = [{"algo": "ppo", "settings": "tuned", "task": {"settings": "tuned"}, "wall_time": 10 * 3600.0}] * 2
+    lines = _time_by_group(runs, {("a2c", "tuned"): 4 * 3600.0}, unknown=0)
+    assert "the projection is 1.50 times that budget." in lines[1]
+    assert lines[-2:] == ["| ppo | tuned | 2 | 20h00m | 0s | 20h00m | 83% |", "| a2c | tuned | 0 | 0s | 4h00m | 4h00m | 17% |"]
 
 
 def test_page_scores_each_env_against_the_suite_threshold(fixture_page: str) -> None:

@@ -7,7 +7,7 @@ results (:mod:`~sb3_reinforce.benchmark.page_results`), how the grid was run, an
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from sb3_reinforce.benchmark.page_results import (
     when_section,
 )
 from sb3_reinforce.benchmark.peers import algo_rank, run_config
-from sb3_reinforce.benchmark.suite import SUITE, planned_runs
+from sb3_reinforce.benchmark.suite import GRID_BUDGET_CORE_SECONDS, SUITE, planned_runs
 from sb3_reinforce.benchmark.summary import (
     env_rank,
     load_flag,
@@ -130,11 +130,13 @@ def _projection(runs: Sequence[dict[str, Any]], measured: float) -> list[str]:
     The runs of issue 22's grid (:func:`~sb3_reinforce.benchmark.suite.planned_runs`) not recorded yet, with the
     run time they would take, estimated from the recorded runs: the mean wall time of the same algorithm, settings and
     env; else the seconds per env step of the algorithm's other runs on the env times the budget (marked ``~``:
-    another budget or ``n_envs`` runs at another speed); else no estimate.
+    another budget or ``n_envs`` runs at another speed); else no estimate. Then where the time goes, by algorithm and
+    settings, against the grid's budget.
     """
     ok = [r for r in runs if r["status"] == "ok"]
     rows: list[str] = []
-    estimated, unknown = 0.0, 0
+    estimated_by_group: defaultdict[tuple[str, str], float] = defaultdict(float)
+    unknown = 0
     for env_id, algo, settings, seeds in planned_runs():
         same_env = [r for r in ok if r["env_id"] == env_id and r["algo"] == algo]
         same = [r for r in same_env if record_settings(r) == settings]
@@ -150,10 +152,11 @@ def _projection(runs: Sequence[dict[str, Any]], measured: float) -> list[str]:
             unknown += 1
             rows.append(table_row([env_id, algo, settings, str(missing), "no timing on the env yet"]))
             continue
-        estimated += seconds
+        estimated_by_group[algo, settings] += seconds
         rows.append(table_row([env_id, algo, settings, str(missing), how + fmt_duration(seconds)]))
     if not rows:
-        return ["", "Every run of the grid is recorded."]
+        return ["", "Every run of the grid is recorded.", *_time_by_group(runs, estimated_by_group, unknown)]
+    estimated = sum(estimated_by_group.values())
     projected = measured + estimated
     return [
         "",
@@ -165,7 +168,49 @@ def _projection(runs: Sequence[dict[str, Any]], measured: float) -> list[str]:
         f"Projected total: {fmt_duration(measured)} measured + {fmt_duration(estimated)} estimated = "
         f"{fmt_duration(projected)} of one core, {fmt_duration(projected / 2)} on a 2-core machine running two at a "
         "time" + (f", not counting the {unknown} rows with no timing on their env yet." if unknown else "."),
+        *_time_by_group(runs, estimated_by_group, unknown),
     ]
+
+
+def _time_by_group(
+    runs: Sequence[dict[str, Any]], estimated_by_group: dict[tuple[str, str], float], unknown: int
+) -> list[str]:
+    """
+    Measured and estimated run time by algorithm and settings, largest first, and the projected total against the
+    grid's budget (``unknown``: planned rows with no estimate, left out of the projection).
+    """
+    measured_by_group: defaultdict[tuple[str, str], float] = defaultdict(float)
+    recorded: Counter[tuple[str, str]] = Counter()
+    for r in runs:
+        measured_by_group[r["algo"], record_settings(r)] += float(r.get("wall_time") or 0.0)
+        recorded[r["algo"], record_settings(r)] += 1
+    groups = {*measured_by_group, *estimated_by_group}
+    total_by_group = {group: measured_by_group[group] + estimated_by_group.get(group, 0.0) for group in groups}
+    projected = sum(total_by_group.values())
+    if not projected:
+        return []
+    budget = GRID_BUDGET_CORE_SECONDS
+    verdict = "within" if projected <= budget else f"{projected / budget:.2f} times"
+    lines = [
+        "",
+        f"Where the time goes, against issue 22's budget of about {fmt_duration(budget / 2)} of a 2-core machine "
+        f"({fmt_duration(budget)} of one core): the projection is {verdict} that budget"
+        + (f", before the {unknown} rows with no timing yet." if unknown else "."),
+        "",
+        "| algo | settings | runs recorded | measured | estimated | total | share |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (algo, settings), seconds in sorted(
+        total_by_group.items(), key=lambda item: (-item[1], algo_rank(item[0][0]), item[0][1])
+    ):
+        cells = [str(recorded[algo, settings]), fmt_duration(measured_by_group[algo, settings])]
+        cells += [
+            fmt_duration(estimated_by_group.get((algo, settings), 0.0)),
+            fmt_duration(seconds),
+            f"{seconds / projected:.0%}",
+        ]
+        lines.append(table_row([algo, settings, *cells]))
+    return lines
 
 
 def _status_cell(env_id: str, algo: str, rows: Sequence[dict[str, Any]]) -> str:

@@ -230,6 +230,8 @@ DEFAULTS_ENVS: tuple[str, ...] = (
     "Pendulum-v1",
     "LunarLander-v3",
 )
+#: Issue 22's budget for the whole grid: "about 8 hours of a 2-core machine", in seconds of one core
+GRID_BUDGET_CORE_SECONDS = 2 * 8 * 3600
 
 
 def planned_runs() -> list[tuple[str, str, str, tuple[int, ...]]]:
