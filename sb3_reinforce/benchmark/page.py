@@ -112,7 +112,9 @@ run rl-baselines3-zoo 2.9.2's tuned hyperparameters (`sb3_reinforce/benchmark/pe
 installed `rl_zoo3` by `tests/test_benchmark.py`; the zoo's `-v4` entries for the MuJoCo `-v5` tasks, its budgets
 capped at 1M steps), SB3's defaults where the zoo has no entry. Runs with `--settings defaults` use every algorithm's
 constructor defaults on the plain env for the suite's budget instead; their records are named `ALGO-defaults__...`.
-Without `--eval-freq`, a run is evaluated 20 times over its budget.
+Without `--eval-freq`, a run is evaluated 20 times over its budget. Where a peer's runs disagree with the zoo's
+published figure, [benchmark/checks/](benchmark/checks/README.md) trains the same peer with the zoo's own train script
+on the same seeds, as a check that our runs are faithful.
 """,
     rebuild="""\
 To add runs, run the grid with `--out {runs_folder}`, commit the new records, then rebuild this page, which also

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Are our peer runs faithful to the RL Zoo? Train ALGO on ENV_ID with the zoo's own train script (its hyperparameters
+# file, its env setup) on SEEDS, then score each model as the benchmark scores a run: 100 deterministic episodes on
+# the env's own reward. Compare with benchmark/results/runs/ALGO__ENV_ID__seedS.json (README.md here).
+#
+#   benchmark/checks/zoo_train.sh a2c LunarLander-v3 1000 1001 1002
+#
+# Needs the `zoo` extra. Models and logs go to ${OUT:-/tmp/zoo_check}; the scores to stdout.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export OMP_NUM_THREADS=1 SDL_VIDEODRIVER=dummy
+algo=$1 env_id=$2
+shift 2
+out=${OUT:-/tmp/zoo_check}
+for seed in "$@"; do
+    "${PYTHON:-.venv/bin/python}" -m rl_zoo3.train --algo "$algo" --env "$env_id" --seed "$seed" --eval-freq -1 \
+        --device cpu -f "$out/$seed" > "$out.$seed.log" 2>&1 || { mkdir -p "$out"; cat "$out.$seed.log"; exit 1; }
+    "${PYTHON:-.venv/bin/python}" - "$algo" "$env_id" "$seed" "$out/$seed" <<'PY'
+import sys
+from pathlib import Path
+
+from rl_zoo3 import ALGOS
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.vec_env import VecNormalize
+
+algo, env_id, seed, folder = sys.argv[1:]
+run = Path(folder) / algo / f"{env_id}_1"
+model = ALGOS[algo].load(run / f"{env_id}.zip", device="cpu")
+env = make_vec_env(env_id, n_envs=1, seed=2_000_000)
+stats = run / env_id / "vecnormalize.pkl"
+if stats.exists():  # the training run's observation statistics, frozen; the env's own reward
+    env = VecNormalize.load(str(stats), env)
+    env.training, env.norm_reward = False, False
+mean, std = evaluate_policy(model, env, n_eval_episodes=100, deterministic=True)
+print(f"{algo} {env_id} seed {seed}: {mean:.1f} ± {std:.1f} (100 deterministic episodes, the zoo's own train script)")
+PY
+done
