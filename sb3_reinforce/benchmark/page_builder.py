@@ -167,7 +167,7 @@ def _projection(runs: Sequence[dict[str, Any]], measured: float) -> list[str]:
         "",
         f"Projected total: {fmt_duration(measured)} measured + {fmt_duration(estimated)} estimated = "
         f"{fmt_duration(projected)} of one core, {fmt_duration(projected / 2)} on a 2-core machine running two at a "
-        "time" + (f", not counting the {unknown} rows with no timing on their env yet." if unknown else "."),
+        "time" + (f", not counting the {_rows(unknown)} with no timing on their env yet." if unknown else "."),
         *_time_by_group(runs, estimated_by_group, unknown),
     ]
 
@@ -195,7 +195,7 @@ def _time_by_group(
         "",
         f"Where the time goes, against issue 22's budget of about {fmt_duration(budget / 2)} of a 2-core machine "
         f"({fmt_duration(budget)} of one core): the projection is {verdict} that budget"
-        + (f", before the {unknown} rows with no timing yet." if unknown else "."),
+        + (f", before the {_rows(unknown)} with no timing yet." if unknown else "."),
         "",
         "| algo | settings | runs recorded | measured | estimated | total | share |",
         "|---|---|---|---|---|---|---|",
@@ -211,6 +211,10 @@ def _time_by_group(
         ]
         lines.append(table_row([algo, settings, *cells]))
     return lines
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" + ("" if count == 1 else "s")
 
 
 def _status_cell(env_id: str, algo: str, rows: Sequence[dict[str, Any]]) -> str:
