@@ -172,7 +172,8 @@ def test_train_enjoy_record_evaluate_round_trip(tmp_path: Path) -> None:
     shipped = yaml.safe_load(HYPERPARAMS_FILE.read_text())["CartPole-v1"]
     assert dict(config) == shipped
 
-    enjoy = run([*ZOO, "enjoy", "--env", "CartPole-v1", "-f", str(logs), "--no-render", "-n", "300"], tmp_path)
+    # The time limit ends an episode by 500 steps: 1000 hold at least one whole episode, however well it balances
+    enjoy = run([*ZOO, "enjoy", "--env", "CartPole-v1", "-f", str(logs), "--no-render", "-n", "1000"], tmp_path)
     assert re.search(r"Mean reward: \d+\.\d+ \+/- ", enjoy.stdout), enjoy.stdout
 
     evaluate = run([*ZOO, "evaluate", "--env", "CartPole-v1", "-f", str(logs), "--n-episodes", "3"], tmp_path)
