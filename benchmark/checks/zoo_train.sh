@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Are our peer runs faithful to the RL Zoo? Train ALGO on ENV_ID with the zoo's own train script (its hyperparameters
-# file, its env setup) on SEEDS, then score each model as the benchmark scores a run: 100 deterministic episodes on
-# the env's own reward. Compare with benchmark/results/runs/ALGO__ENV_ID__seedS.json (README.md here).
+# file, its env setup) on SEEDS, then score each model as the benchmark's final evaluation counts: 100 deterministic
+# episodes on the env's own reward, the training run's observation statistics frozen (episode seeds of its own).
+# Compare with benchmark/results/runs/ALGO__ENV_ID__seedS.json (README.md here).
 #
 #   benchmark/checks/zoo_train.sh a2c LunarLander-v3 1000 1001 1002
 #
@@ -14,7 +15,7 @@ shift 2
 out=${OUT:-/tmp/zoo_check}
 for seed in "$@"; do
     "${PYTHON:-.venv/bin/python}" -m rl_zoo3.train --algo "$algo" --env "$env_id" --seed "$seed" --eval-freq -1 \
-        --device cpu -f "$out/$seed" > "$out.$seed.log" 2>&1 || { mkdir -p "$out"; cat "$out.$seed.log"; exit 1; }
+        --device cpu -f "$out/$seed" > "$out.$seed.log" 2>&1 || { cat "$out.$seed.log"; exit 1; }
     "${PYTHON:-.venv/bin/python}" - "$algo" "$env_id" "$seed" "$out/$seed" <<'PY'
 import sys
 from pathlib import Path
