@@ -27,11 +27,12 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 
 from sb3_reinforce import Reinforce
+from sb3_reinforce.benchmark.formatting import table_row
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"reinforce": Reinforce, "ppo": PPO}
 
 
-class EntropyOnGrid(BaseCallback):
+class EntropyAndKL(BaseCallback):
     """
     Every ``every`` steps, the policy's mean action entropy over ``observations`` (a fixed grid); and after each
     update, the KL it moved the policy by, as the algorithm logs it (``train/approx_kl``).
@@ -100,22 +101,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     callbacks = {}
     for text in args.run or ["reinforce", "ppo"]:
         algo, overrides = parse_run(text)
-        callbacks[text] = EntropyOnGrid(grid, args.every)
+        callbacks[text] = EntropyAndKL(grid, args.every)
         ALGOS[algo]("MlpPolicy", args.env, seed=args.seed, **overrides).learn(args.steps, callback=callbacks[text])
     steps = sorted({step for callback in callbacks.values() for step in callback.entropies})
-    windows = list(itertools.pairwise(steps))
     print(f"Mean action entropy (nats) over a {len(grid)}-point observation grid, {args.env}, seed {args.seed}\n")
-    print("| run | " + " | ".join(f"{step // 1000}k" for step in steps) + " |")
-    print("|---" * (len(steps) + 1) + "|")
-    for text, callback in callbacks.items():
-        cells = [f"{callback.entropies[step]:.2f}" if step in callback.entropies else "" for step in steps]
-        print(f"| {text} | " + " | ".join(cells) + " |")
+    print_table(
+        [f"{step // 1000}k" for step in steps],
+        {
+            text: [f"{callback.entropies[step]:.2f}" if step in callback.entropies else "" for step in steps]
+            for text, callback in callbacks.items()
+        },
+    )
+    windows = list(itertools.pairwise(steps))
     print("\nMean train/approx_kl of the updates in each window (the KL an update moved the policy by)\n")
-    print("| run | " + " | ".join(f"{start // 1000}k-{end // 1000}k" for start, end in windows) + " |")
-    print("|---" * (len(windows) + 1) + "|")
+    kl_rows = {}
     for text, callback in callbacks.items():
         means = [[kl for step, kl in callback.approx_kls if start < step <= end] for start, end in windows]
-        print(f"| {text} | " + " | ".join(f"{np.mean(kls):.4f}" if kls else "" for kls in means) + " |")
+        kl_rows[text] = [f"{np.mean(kls):.4f}" if kls else "" for kls in means]
+    print_table([f"{start // 1000}k-{end // 1000}k" for start, end in windows], kl_rows)
+
+
+def print_table(columns: Sequence[str], rows: dict[str, list[str]]) -> None:
+    """A Markdown table: one row per run, named in its first column."""
+    print(table_row(["run", *columns]))
+    print("|---" * (len(columns) + 1) + "|")
+    for text, cells in rows.items():
+        print(table_row([text, *cells]))
 
 
 if __name__ == "__main__":
