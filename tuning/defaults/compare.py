@@ -20,33 +20,36 @@ STUDY = Path(__file__).resolve().parent
 
 
 def main() -> str:
-    finals: dict[str, dict[str, list[float]]] = {}
-    seeds: set[int] = set()
+    # candidate -> env -> seed -> final reward
+    finals: dict[str, dict[str, dict[int, float]]] = {}
     for folder in sorted(path for path in STUDY.iterdir() if (path / "runs").is_dir()):
-        runs = [r for r in load_runs(folder) if r["status"] == "ok"]
         finals[folder.name] = {}
-        for record in sorted(runs, key=lambda r: r["seed"]):
-            finals[folder.name].setdefault(record["env_id"], []).append(record["final"]["mean_reward"])
-            seeds.add(record["seed"])
+        for record in (r for r in load_runs(folder) if r["status"] == "ok"):
+            finals[folder.name].setdefault(record["env_id"], {})[record["seed"]] = record["final"]["mean_reward"]
     envs = [env_id for env_id in SUITE if any(env_id in by_env for by_env in finals.values())]
+    seeds = sorted({seed for by_env in finals.values() for by_seed in by_env.values() for seed in by_seed})
     lines = [
         "# The defaults study: results",
         "",
         "Written by `python tuning/defaults/compare.py` from the records in `tuning/defaults/<candidate>/runs/`.",
-        f"Tuning seed(s) {', '.join(map(str, sorted(seeds)))}; the final reward per seed (100 deterministic episodes, "
-        "the env's own reward), then the mean normalized score over the six envs (a candidate that has not finished "
-        "them all: over those it finished, in brackets).",
+        f"Tuning seed(s) {', '.join(map(str, seeds))}; the final reward per seed, in seed order (100 deterministic "
+        "episodes, the env's own reward), then per seed the mean normalized score over the six envs (a candidate "
+        "that has not finished them all on a seed: over those it finished, in brackets). Compare candidates on the "
+        "seeds they share.",
         "",
-        "| candidate | " + " | ".join(envs) + " | mean normalized |",
-        "|---" * (len(envs) + 2) + "|",
+        "| candidate | " + " | ".join(envs) + " | " + " | ".join(f"mean normalized, seed {s}" for s in seeds) + " |",
+        "|---" * (len(envs) + len(seeds) + 1) + "|",
     ]
     for name, by_env in finals.items():
-        cells = [" ".join(f"{score:.1f}" for score in by_env.get(env_id, [])) or "—" for env_id in envs]
-        normalized = [SUITE[env_id].normalize(score) for env_id in by_env for score in by_env[env_id]]
-        mean = f"{np.mean(normalized):.3f}" if normalized else "—"
-        if set(by_env) != set(envs):
-            mean = f"({mean} over {len(by_env)} envs)"
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {mean} |")
+        by_seed_of = {env_id: by_env.get(env_id, {}) for env_id in envs}
+        cells = [" ".join(f"{by_seed[s]:.1f}" for s in sorted(by_seed)) or "—" for by_seed in by_seed_of.values()]
+        for seed in seeds:
+            normalized = [SUITE[env_id].normalize(by_seed[seed]) for env_id, by_seed in by_env.items() if seed in by_seed]
+            mean = f"{np.mean(normalized):.3f}" if normalized else "—"
+            if normalized and len(normalized) != len(envs):
+                mean = f"({mean} over {len(normalized)} envs)"
+            cells.append(mean)
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     (STUDY / "RESULTS.md").write_text(text, encoding="utf-8")
     return text
