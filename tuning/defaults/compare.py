@@ -41,8 +41,7 @@ def main() -> str:
         "|---" * (len(envs) + len(seeds) + 1) + "|",
     ]
     for name, by_env in finals.items():
-        by_seed_of = {env_id: by_env.get(env_id, {}) for env_id in envs}
-        cells = [" ".join(f"{by_seed[s]:.1f}" for s in sorted(by_seed)) or "—" for by_seed in by_seed_of.values()]
+        cells = [" ".join(f"{score:.1f}" for _, score in sorted(by_env.get(env_id, {}).items())) or "—" for env_id in envs]
         for seed in seeds:
             normalized = [SUITE[env_id].normalize(by_seed[seed]) for env_id, by_seed in by_env.items() if seed in by_seed]
             mean = f"{np.mean(normalized):.3f}" if normalized else "—"

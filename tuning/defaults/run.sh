@@ -8,17 +8,20 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export OMP_NUM_THREADS=1 SDL_VIDEODRIVER=dummy
 ENVS=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1 LunarLander-v3)
+# The candidates with a value baseline share the step sizes of PPO (no clipping): 10 critic passes, 10 policy passes
+# (importance-weighted after the first) in minibatches of 64 bounded by KL 0.05, lr 3e-4
+PASSES="reinforce:critic_epochs=10 reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:learning_rate=0.0003"
+GAE="reinforce:baseline=value reinforce:gae_lambda=0.95 $PASSES"
 declare -A CANDIDATES=(
     # Reinforce's defaults before the study: one REINFORCE step per batch of 10 episodes, no baseline
     [before]=""
-    # A value baseline (Monte-Carlo returns), 10 importance-weighted passes in minibatches of 64 bounded by KL 0.05,
-    # 10 critic passes, lr 3e-4 (PPO's step sizes, no clipping)
-    [mc]="reinforce:baseline=value reinforce:gae_lambda=1.0 reinforce:critic_epochs=10 reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:learning_rate=0.0003"
+    # A value baseline with Monte-Carlo returns
+    [mc]="reinforce:baseline=value reinforce:gae_lambda=1.0 $PASSES"
     # The same with GAE(0.95)
-    [gae]="reinforce:baseline=value reinforce:gae_lambda=0.95 reinforce:critic_epochs=10 reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:learning_rate=0.0003"
+    [gae]="$GAE"
     # `gae` with an entropy bonus of 0.03: on MountainCar-v0 it keeps the policy exploring while no episode reaches the
     # flag (tuning/README.md, "Why MountainCar-v0 without shaping stays at -200")
-    [gae-ent0.03]="reinforce:baseline=value reinforce:gae_lambda=0.95 reinforce:critic_epochs=10 reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:learning_rate=0.0003 reinforce:ent_coef=0.03"
+    [gae-ent0.03]="$GAE reinforce:ent_coef=0.03"
 )
 for name in "${@:-before mc gae}"; do
     for candidate in $name; do
