@@ -13,7 +13,10 @@ The tests' shared helpers (pytest puts ``tests/`` on the path: ``from helpers im
 from __future__ import annotations
 
 import copy
+import subprocess
+import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import gymnasium as gym
@@ -311,3 +314,27 @@ BASELINE_SETTINGS: dict[str, dict[str, Any]] = {
     "group": {"baseline": "group", "group_size": 2},
     "value": {"baseline": "value", "gae_lambda": 0.9, "critic_epochs": 2},
 }
+
+
+def checkpoint_interval(process: subprocess.Popen[bytes], find_checkpoint: Callable[[], Path | None]) -> float:
+    """
+    Wait for a run's first checkpoint and the one after it; return the seconds between the two. A kill drawn within a
+    few such intervals lands while the run is still going, on a fast machine as on a slow one.
+
+    :param process: The training process
+    :param find_checkpoint: Where its checkpoint is (None: not written yet)
+    """
+    deadline = time.monotonic() + 120.0
+    writes: list[tuple[int, float]] = []  # (modification time, when it was seen)
+    while len(writes) < 2:
+        assert process.poll() is None, "the run ended before its second checkpoint"
+        assert time.monotonic() < deadline, "no second checkpoint written"
+        path = find_checkpoint()
+        try:
+            stamp = None if path is None else path.stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and (not writes or stamp != writes[-1][0]):
+            writes.append((stamp, time.monotonic()))
+        time.sleep(0.005)
+    return writes[1][1] - writes[0][1]

@@ -24,7 +24,14 @@ from sb3_reinforce.benchmark import EVAL_SEED, ZOO_HYPERPARAMS, RunTask, main, p
 from sb3_reinforce.benchmark.driver import add_arguments
 from sb3_reinforce.benchmark.executor import run
 from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
-from sb3_reinforce.benchmark.plan import _REINFORCE_DEFAULTS, config_record, is_finished, plan, reproduce_command
+from sb3_reinforce.benchmark.plan import (
+    _FORMER_DEFAULTS,
+    _REINFORCE_DEFAULTS,
+    config_record,
+    is_finished,
+    plan,
+    reproduce_command,
+)
 from sb3_reinforce.experiments.config import LinearSchedule, build_kwargs, make_config
 from sb3_reinforce.experiments.envs import make_eval_env, make_train_env
 from sb3_reinforce.experiments.policy_kwargs import parse_policy_kwargs, policy_kwargs_to_json
@@ -239,6 +246,38 @@ def test_defaults_records_name_every_parameter_that_shapes_training() -> None:
     assert model.baseline_estimator.gae_lambda == 0.95  # type: ignore[attr-defined]
 
 
+def test_every_preset_names_the_defaults_that_changed() -> None:
+    """
+    Presets and entries name each Reinforce default that a release changed: they train as they did, and a record of
+    an earlier release whose settings do not name it is known to have run with the value before (is_finished).
+    """
+    for name in PRESETS:
+        assert set(_FORMER_DEFAULTS) <= set(make_config(name).hyperparams), name
+
+
+def test_a_record_of_an_earlier_release_ran_with_the_defaults_of_then(tmp_path: Path) -> None:
+    task = RunTask("reinforce", CARTPOLE, 1000)
+    config = config_record(task.config(), env_action_space(CARTPOLE))
+    assert config["hyperparams"]["ent_coef"] == 0.0  # the entry names it
+    unnamed = {key: value for key, value in config["hyperparams"].items() if key != "ent_coef"}
+    path = tmp_path / "record.json"
+
+    def finished(version: str, hyperparams: dict[str, Any], settings_task: RunTask = task) -> bool:
+        record = dict(status="ok", algo="reinforce", task=settings_task.to_dict(), machine={"sb3_reinforce": version})
+        record["config"] = dict(config_record(settings_task.config(), env_action_space(CARTPOLE), settings_task.settings))
+        record["config"]["hyperparams"] = hyperparams
+        path.write_text(json.dumps(record))
+        return is_finished(settings_task, path)
+
+    assert finished("0.1.0", unnamed)  # ent_coef was 0.0 by default then: the entry's run
+    assert finished("0.2.0", config["hyperparams"])
+    assert not finished("0.2.0", unnamed)  # made with the bonus that fades
+    assert not finished("0.1.0", {**unnamed, "ent_coef": 0.01})
+    # A run of 0.1.0's defaults had no entropy bonus: today's defaults are another run
+    defaults = RunTask("reinforce", CARTPOLE, 1000, settings="defaults")
+    assert finished("0.2.0", {}, defaults) and not finished("0.1.0", {}, defaults)
+
+
 def test_defaults_settings(tmp_path: Path) -> None:
     """settings="defaults": the constructor's defaults on the plain env, for the suite's budget, under its own key."""
     for algo in ("reinforce", "ppo", "a2c"):
@@ -259,6 +298,7 @@ def test_defaults_settings(tmp_path: Path) -> None:
     [task] = tasks
     config = config_record(task.config(), env_action_space("Acrobot-v1"), "defaults")
     assert config["defaults"]["n_epochs"] == inspect.signature(Reinforce).parameters["n_epochs"].default
+    assert config["defaults"]["ent_coef"] == "lin_0.03"  # a schedule, in the notation of the command line
     assert "defaults" not in config_record(RunTask("ppo", "Acrobot-v1", 7, settings="defaults").config(), None, "defaults")
     path = tmp_path / "record.json"
     record = dict(status="ok", task=task.to_dict(), config=config)

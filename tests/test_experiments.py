@@ -52,6 +52,7 @@ def test_presets_are_unchanged() -> None:
         n_epochs=1,  # and 10 the default
         minibatch_size=None,  # and 64 (the critic's extra passes use the minibatches)
         normalize_returns=True,
+        ent_coef=0.0,  # explicit since 0.2.0 made an entropy bonus that fades the default
         max_grad_norm=10.0,
     )
     assert (solved.setup.actions, solved.setup.shaping, solved.setup.max_episode_steps) == ("bernoulli", "energy", 200)
@@ -108,6 +109,9 @@ def test_build_kwargs() -> None:
         {"learning_rate": "lin_0.001", "policy_kwargs": {"net_arch": [8], "activation_fn": "tanh"}, "baseline": "value"}
     )
     assert isinstance(kwargs["learning_rate"], LinearSchedule) and kwargs["learning_rate"](1.0) == 0.001
+    # Any number hyperparameter of Reinforce's that takes a schedule: the entropy bonus too
+    check_hyperparameters("reinforce", {"ent_coef": "lin_0.03"})
+    assert build_kwargs({"ent_coef": "lin_0.03"})["ent_coef"] == LinearSchedule(0.03)
     assert kwargs["policy_kwargs"] == {"net_arch": [8], "activation_fn": th.nn.Tanh} and kwargs["baseline"] == "value"
     notebook = build_kwargs({"policy_kwargs": "notebook"})["policy_kwargs"]
     assert notebook == dict(net_arch=dict(pi=[10], vf=[10]), activation_fn=th.nn.ELU)

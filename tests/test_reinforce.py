@@ -1,5 +1,6 @@
 """REINFORCE: the gradient estimator, episode sampling, action spaces, vectorized envs and bad input."""
 
+import csv
 import functools
 
 import gymnasium as gym
@@ -10,6 +11,7 @@ from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.envs import SimpleMultiObsEnv
+from stable_baselines3.common.logger import configure
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.vec_env import SubprocVecEnv
@@ -261,6 +263,7 @@ def test_same_seed_same_result():
         (dict(baseline="median"), ValueError, "Unknown baseline .median."),
         (dict(baseline="value", reward_to_go=False), ValueError, "reward_to_go=False"),
         (dict(ent_coef=-0.01), ValueError, "ent_coef .* got -0.01"),
+        (dict(ent_coef=lambda progress: progress - 0.5), ValueError, r"ent_coef\(0.0\) .* got -0.5"),
         (dict(vf_coef=-1.0), ValueError, "vf_coef .* got -1.0"),
         (dict(max_grad_norm=0.0), ValueError, "max_grad_norm .* got 0.0"),
         (dict(learning_rate=-1e-3), ValueError, "learning_rate .* got -0.001"),
@@ -491,3 +494,43 @@ def test_critic_epochs_take_more_critic_steps_only():
         w, b = w - lr * vf_coef * 2 * (error * states).sum() / n_episodes, b - lr * vf_coef * 2 * error.sum() / n_episodes
     assert model.policy.value_net.weight.item() == pytest.approx(w, rel=1e-5)
     assert model.policy.value_net.bias.item() == pytest.approx(b, rel=1e-5)
+
+
+def test_schedules_follow_the_progress_and_end_at_zero(tmp_path):
+    """
+    The learning rate and the entropy bonus are read at each update's progress ``1 - num_timesteps / total_timesteps``.
+    The last batch of whole episodes runs past ``total_timesteps``: a schedule decayed to 0 ends at 0 there, not below
+    (a negative learning rate would climb the loss in the last update).
+    """
+    model = Reinforce(
+        "MlpPolicy",
+        FixedRewardEnv(),  # 3 steps per episode, 6 per update
+        n_episodes=2,
+        baseline="none",
+        seed=0,
+        learning_rate=lambda progress: 1e-3 * progress,
+        ent_coef=lambda progress: 0.05 * progress,
+    )
+    model.set_logger(configure(str(tmp_path), ["csv"]))
+    model.learn(57)  # 10 updates, the last after 60 steps
+    assert model.num_timesteps == 60
+    assert model._current_progress_remaining == 0.0
+    assert model.policy.optimizer.param_groups[0]["lr"] == 0.0 and model._current_ent_coef() == 0.0
+    # SB3 dumps an update's train/ keys with the next rollout's: updates 1-9 are in the file
+    with open(tmp_path / "progress.csv", encoding="utf-8") as file:
+        logged = [row for row in csv.DictReader(file) if row["train/ent_coef"]]
+    progress = 1 - 6 * np.arange(1, 10) / 57
+    np.testing.assert_allclose([float(row["train/ent_coef"]) for row in logged], 0.05 * progress)
+    np.testing.assert_allclose([float(row["train/learning_rate"]) for row in logged], 1e-3 * progress)
+
+
+def test_constant_schedule_of_the_entropy_bonus_is_the_constant():
+    def weights(ent_coef) -> list[np.ndarray]:
+        model = Reinforce(
+            "MlpPolicy", "CartPole-v1", n_episodes=2, seed=3, ent_coef=ent_coef, policy_kwargs=dict(net_arch=[8])
+        )
+        model.learn(300)
+        return [p.detach().numpy().copy() for p in model.policy.parameters()]
+
+    for a, b in zip(weights(0.1), weights(lambda _: 0.1), strict=True):
+        np.testing.assert_array_equal(a, b)

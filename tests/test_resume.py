@@ -23,6 +23,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv,
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.reinforce import resume
+from sb3_reinforce.reinforce.reinforce import FADING_ENTROPY_BONUS
 
 from helpers import BASELINE_SETTINGS, make_spaces_env
 
@@ -59,10 +60,13 @@ def make_env(
 
 
 def new_model(env: VecEnv, logs: RecordLogs, **kwargs: Any) -> Reinforce:
+    """
+    A small model with constant schedules (unless ``kwargs`` give one): a schedule spans one ``learn`` call, so a run
+    split into ``learn(k)`` and ``learn(N - k)`` follows another schedule than ``learn(N)``, as in SB3.
+    """
     policy = "MultiInputPolicy" if isinstance(env.observation_space, spaces.Dict) else "MlpPolicy"
-    model = Reinforce(
-        policy, env, n_episodes=4, gamma=0.9, seed=7, policy_kwargs={"net_arch": [8]}, learning_rate=0.01, **kwargs
-    )
+    settings = {"n_episodes": 4, "gamma": 0.9, "seed": 7, "policy_kwargs": {"net_arch": [8]}, "learning_rate": 0.01}
+    model = Reinforce(policy, env, **{**settings, "ent_coef": 0.0, **kwargs})
     model.set_logger(Logger(None, [logs]))
     return model
 
@@ -185,7 +189,9 @@ def test_checkpoint_in_a_rollout_resumes_that_rollout() -> None:
     expected_logs, got_logs = RecordLogs(), RecordLogs()
     factory = lambda: make_env("box", 2, normalize=True)  # noqa: E731
     callback = SaveAt(at_step=33)  # saves, and training goes on
-    expected = new_model(factory(), expected_logs, baseline="mean", use_sde=True).learn(TOTAL, callback=callback)
+    # The default entropy bonus fades over learn(TOTAL): a checkpoint taken inside it resumes on the same schedule
+    schedules = {"ent_coef": FADING_ENTROPY_BONUS, "learning_rate": lambda progress: 0.01 * progress}
+    expected = new_model(factory(), expected_logs, baseline="mean", use_sde=True, **schedules).learn(TOTAL, callback=callback)
     assert callback.checkpoint is not None
     got = resumed(expected, callback.checkpoint, factory, got_logs, TOTAL)
     assert_same_run(expected, got, RecordLogs(), RecordLogs())
@@ -197,9 +203,9 @@ def test_checkpoint_in_a_rollout_resumes_that_rollout() -> None:
 def test_training_stopped_in_a_rollout_resumes_that_rollout() -> None:
     expected_logs, got_logs = RecordLogs(), RecordLogs()
     factory = lambda: make_env("discrete", 2)  # noqa: E731
-    expected = new_model(factory(), expected_logs, baseline="value").learn(TOTAL)
+    expected = new_model(factory(), expected_logs, baseline="value", ent_coef=FADING_ENTROPY_BONUS).learn(TOTAL)
     callback = SaveAt(at_step=33, stop=True)
-    stopped = new_model(factory(), got_logs, baseline="value").learn(TOTAL, callback=callback)
+    stopped = new_model(factory(), got_logs, baseline="value", ent_coef=FADING_ENTROPY_BONUS).learn(TOTAL, callback=callback)
     assert stopped.num_timesteps < TOTAL
     # Saved after learn() returned or from the callback: the same point, the start of the rollout that was cut
     assert callback.checkpoint is not None

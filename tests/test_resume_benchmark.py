@@ -22,6 +22,8 @@ import sb3_reinforce
 from sb3_reinforce.benchmark import RunTask, main
 from sb3_reinforce.benchmark.executor import run
 
+from helpers import checkpoint_interval
+
 ROOT = Path(sb3_reinforce.__file__).resolve().parents[1]
 CARTPOLE = "CartPole-v1"
 GRID = ["--algos", "reinforce", "--envs", CARTPOLE, "--seeds", "1", "--timesteps", "20000", "--eval-freq", "4000"]
@@ -51,17 +53,13 @@ def test_local_pool_run_killed_at_a_random_moment_resumes(tmp_path: Path) -> Non
     command = [sys.executable, "-m", "sb3_reinforce", "benchmark", *GRID, "--out", str(out)]
     # Its own process group: the kill takes the pool's worker processes down with the driver
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while not list((out / "checkpoints").glob("*.zip")):
-        assert process.poll() is None, process.communicate()[1].decode()
-        assert time.monotonic() < deadline, "no checkpoint written"
-        time.sleep(0.02)
-    delay = random.uniform(0.0, 0.5)
+    # A moment within three checkpoint intervals of the second (of about thirteen), drawn at random
+    delay = random.uniform(0.0, 3 * checkpoint_interval(process, lambda: next((out / "checkpoints").glob("*.zip"), None)))
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     if (out / "runs" / f"reinforce__{CARTPOLE}__seed0.json").exists():
-        pytest.skip(f"the run finished within {delay:.2f} s of its first checkpoint: nothing to resume")
+        pytest.skip(f"the run finished within {delay:.2f} s of its second checkpoint: nothing to resume")
 
     assert main([*GRID, "--out", str(out)]) == 0  # the same command again
     got = record(out)

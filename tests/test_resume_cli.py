@@ -24,6 +24,8 @@ import sb3_reinforce
 from sb3_reinforce.cli import main
 from sb3_reinforce.experiments import checkpoints
 
+from helpers import checkpoint_interval
+
 ROOT = Path(sb3_reinforce.__file__).resolve().parents[1]
 # A CartPole run of a few seconds with several checkpoints and periodic evaluations
 RUN = ["train", "--env", "CartPole-v1", "--timesteps", "20000", "--seed", "3", "--hp", "n_episodes=4", "--n-envs", "2"]
@@ -61,27 +63,19 @@ def start(path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def wait_for_checkpoint(process: subprocess.Popen[bytes], checkpoint: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not checkpoint.exists():
-        assert process.poll() is None, process.communicate()[0].decode()
-        assert time.monotonic() < deadline, "no checkpoint written"
-        time.sleep(0.02)
-
-
 def test_sigkill_at_a_random_moment_then_resume(uninterrupted: Path, tmp_path: Path) -> None:
     path = tmp_path / "run"
     checkpoint = Path(f"{path}_checkpoint.zip")
     process = start(path)
-    wait_for_checkpoint(process, checkpoint)
-    delay = random.uniform(0.0, 0.6)
+    # A moment within three checkpoint intervals of the second (of about thirteen), drawn at random
+    delay = random.uniform(0.0, 3 * checkpoint_interval(process, lambda: checkpoint))
     time.sleep(delay)
     process.kill()  # SIGKILL: nothing of the run's own clean-up happens
     process.wait()
     if path.with_suffix(".zip").exists():
-        pytest.skip(f"the run finished within {delay:.2f} s of its first checkpoint: nothing to resume")
+        pytest.skip(f"the run finished within {delay:.2f} s of its second checkpoint: nothing to resume")
     assert checkpoint.exists()
-    assert main([*RUN, "--save-path", str(path), "--resume"]) == 0, f"killed {delay:.2f} s after the first checkpoint"
+    assert main([*RUN, "--save-path", str(path), "--resume"]) == 0, f"killed {delay:.2f} s after the second checkpoint"
     assert not checkpoint.exists()
     assert_same_run(uninterrupted, path)
 
@@ -90,8 +84,7 @@ def test_ctrl_c_then_resume(uninterrupted: Path, tmp_path: Path) -> None:
     path = tmp_path / "run"
     checkpoint = Path(f"{path}_checkpoint.zip")
     process = start(path)
-    wait_for_checkpoint(process, checkpoint)
-    time.sleep(random.uniform(0.0, 0.6))
+    time.sleep(random.uniform(0.0, 3 * checkpoint_interval(process, lambda: checkpoint)))
     process.send_signal(signal.SIGINT)
     output = process.communicate(timeout=120)[0].decode()
     if process.returncode == 0:

@@ -59,6 +59,7 @@ def test_aliases_are_the_entries_not_copies() -> None:
         (dict(env_kwargs={"continuous": True}), "env_kwargs other than max_episode_steps"),
         (dict(normalize="dict(norm_obs=True, clip_obs=5.0)"), "normalize must be"),
         (dict(policy="CnnPolicy"), "only MlpPolicy"),
+        (dict(ent_coef="lin_0.03"), "ent_coef='lin_0.03': the RL Zoo reads lin_<x> as a schedule for learning_rate only"),
         (
             dict(env_wrapper=[{"sb3_reinforce.experiments.mountain_car.energy_shaping": {"gamma": 0.9}}], gamma=0.99),
             "gamma=0.9",

@@ -110,6 +110,11 @@ def table_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
+def table_header(cells: Sequence[str]) -> list[str]:
+    """The first two lines of a Markdown table: the row of its column names, then the separator."""
+    return [table_row(cells), "|---" * len(cells) + "|"]
+
+
 def fmt_reach(row: dict[str, Any], kind: str) -> str:
     values = row[kind]
     if row["threshold"] is None or not values:

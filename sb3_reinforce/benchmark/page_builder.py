@@ -12,7 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_duration, fmt_num, fmt_seconds, fmt_steps, table_row
+from sb3_reinforce.benchmark.formatting import (
+    fmt_budget,
+    fmt_duration,
+    fmt_num,
+    fmt_seconds,
+    fmt_steps,
+    table_header,
+    table_row,
+)
 from sb3_reinforce.benchmark.page import SECTIONS
 from sb3_reinforce.benchmark.page_defaults import defaults_section
 from sb3_reinforce.benchmark.page_results import (
@@ -97,7 +105,7 @@ def _relative(path: Path, start: Path) -> str:
 
 def _status_section(records: Sequence[dict[str, Any]], rows: Sequence[dict[str, Any]], envs: Sequence[str]) -> str:
     runs = [r for r in records if r["status"] != "n/a"]
-    lines = [SECTIONS["status"], "| env | " + " | ".join(ALGOS) + " | runs | run time |", "|---" * (len(ALGOS) + 3) + "|"]
+    lines = [SECTIONS["status"], *table_header(["env", *ALGOS, "runs", "run time"])]
     for env_id in envs:
         mine = [r for r in runs if r["env_id"] == env_id]
         seconds = sum(float(r.get("wall_time") or 0.0) for r in mine)
@@ -298,7 +306,7 @@ def _per_run_section(records: Sequence[dict[str, Any]], env_order: Sequence[str]
     header = ["env", "algo", "seed", "final reward", "first ≥ thr.", "stays ≥ thr.", "training s to first ≥ thr."]
     header += ["training s", "wall s", "train fps", "load at start / end", "status"]
     lines = [SECTIONS["per_run"], f"<details>\n<summary>{len(runs)} runs</summary>\n"]
-    lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    lines += table_header(header)
     for r in runs:
         loads = [r.get("load_at_start"), r.get("load_at_end")]
         load = "unknown" if None in loads else f"{loads[0]:.2f} / {loads[1]:.2f} ({load_flag(r)})"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_iqm, table_row
+from sb3_reinforce.benchmark.formatting import fmt_budget, fmt_iqm, table_header, table_row
 from sb3_reinforce.benchmark.page import SECTIONS
 from sb3_reinforce.benchmark.page_results import ci_verdict
 from sb3_reinforce.benchmark.peers import algo_rank
@@ -38,10 +38,7 @@ def defaults_section(rows: Sequence[dict[str, Any]]) -> str:
     # A column for each algorithm the grid runs with its defaults, recorded or not
     columns = sorted({*DEFAULTS_ALGOS, *algos}, key=algo_rank)
     envs = list(dict.fromkeys(row["env_id"] for row in defaults))
-    lines += [
-        table_row(["env", "budget", *columns]),
-        "|---" * (len(columns) + 2) + "|",
-    ]
+    lines += table_header(["env", "budget", *columns])
     for env_id in envs:
         mine = {row["algo"]: row for row in defaults if row["env_id"] == env_id}
         budget = next(iter(mine.values()))["budget"]
@@ -67,8 +64,7 @@ def _against_each_peer(rows: Sequence[dict[str, Any]], envs: Sequence[str], peer
     lines = [
         "Reinforce against each peer, over the envs of the suite both have runs on (the normalized final reward's IQM "
         "[95 % CI]; higher or lower where the intervals do not overlap):\n",
-        table_row(["peer", "envs", "runs (reinforce / peer)", "reinforce", "peer", "reinforce is"]),
-        "|---" * 6 + "|",
+        *table_header(["peer", "envs", "runs (reinforce / peer)", "reinforce", "peer", "reinforce is"]),
     ]
     for peer in peers:
         shared = [e for e in envs if e in SUITE and _has(rows, e, "reinforce") and _has(rows, e, peer)]

@@ -24,6 +24,7 @@ from sb3_reinforce.benchmark.formatting import (
     fmt_spread,
     fmt_steps,
     quantiles,
+    table_header,
     table_row,
 )
 from sb3_reinforce.benchmark.page import SECTIONS
@@ -120,7 +121,7 @@ def env_section(
     missing = missing_algos(env_id, rows)
     header = ["algo", "seeds", "budget", "n_envs", "solved at end", "final reward IQM [95 % CI]", "normalized"]
     header += ["first ≥ thr.", "stays ≥ thr.", "published"]
-    lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    lines += table_header(header)
     for row in mine:
         seeds = f"n/a: {row['not_applicable']}" if row["not_applicable"] else seeds_cell(row)
         cells = [row_label(row, rows), seeds, "—" if row["not_applicable"] else fmt_budget(row["budget"])]
@@ -133,7 +134,7 @@ def env_section(
     lines.append("")
     header = ["algo", "training s to first ≥ thr.", "training s to stay ≥ thr.", "training s per run"]
     header += ["wall s per run", "train fps", "machine load"]
-    lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    lines += table_header(header)
     for row in mine:
         if row["not_applicable"]:
             continue

@@ -17,6 +17,7 @@ import gymnasium as gym
 from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_config, unsupported
 from sb3_reinforce.benchmark.suite import SUITE
 from sb3_reinforce.benchmark.summary import record_settings
+from sb3_reinforce.common.schedules import LinearSchedule
 from sb3_reinforce.experiments.config import RunConfig, parse_hyperparameter
 from sb3_reinforce.experiments.hyperparameters import check_algo, constructor_defaults
 from sb3_reinforce.experiments.mountain_car import MOUNTAIN_CAR
@@ -152,7 +153,9 @@ def config_record(config: RunConfig, action_space: gym.spaces.Space, settings: s
     )
     if settings == "defaults" and config.algo == "reinforce":
         record["defaults"] = {
-            key: value for key, value in constructor_defaults("reinforce").items() if key in _REINFORCE_DEFAULTS
+            key: value.to_text() if isinstance(value, LinearSchedule) else value
+            for key, value in constructor_defaults("reinforce").items()
+            if key in _REINFORCE_DEFAULTS
         }
     return record
 
@@ -257,7 +260,25 @@ def is_finished(task: RunTask, record_path: Path) -> bool:
     recorded_task = {**(record.get("task") or {}), "settings": record_settings(record)}
     if record.get("status") != "ok" or recorded_task != _as_json(task.to_dict()):
         return False
-    return record.get("config") == _as_json(config_record(task.config(), env_action_space(task.env_id), task.settings))
+    today = config_record(task.config(), env_action_space(task.env_id), task.settings)
+    return _with_former_defaults(record) == _as_json(today)
+
+
+#: Reinforce's defaults that a release changed: the release, and the value before it. Every entry and preset names
+#: these since (tests/test_benchmark.py), so a run of an earlier release whose settings do not name one ran with the
+#: value before, and is the run that today's settings, naming it, describe
+_FORMER_DEFAULTS: dict[str, tuple[tuple[int, ...], Any]] = {"ent_coef": ((0, 2, 0), 0.0)}
+
+
+def _with_former_defaults(record: dict[str, Any]) -> Any:
+    """The settings of ``record`` (its ``config``), with the former defaults it ran with spelled out."""
+    config = record.get("config")
+    version = (record.get("machine") or {}).get("sb3_reinforce")
+    if record.get("algo") != "reinforce" or version is None or not isinstance(config, dict):
+        return config
+    release = tuple(int(part) for part in re.findall(r"\d+", str(version))[:3])
+    former = {key: value for key, (changed_in, value) in _FORMER_DEFAULTS.items() if release < changed_in}
+    return {**config, "hyperparams": {**former, **(config.get("hyperparams") or {})}}
 
 
 def _as_json(value: Any) -> Any:

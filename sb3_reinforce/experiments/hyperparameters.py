@@ -25,6 +25,7 @@ from stable_baselines3 import A2C, PPO, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 
+from sb3_reinforce.common.schedules import LinearSchedule
 from sb3_reinforce.common.validation import check_bool, check_choice, check_number, is_number
 from sb3_reinforce.experiments.policy_kwargs import NAMED_POLICY_KWARGS, parse_policy_kwargs, policy_kwargs_to_json
 from sb3_reinforce.reinforce import Reinforce
@@ -65,32 +66,6 @@ _YAML_SCALARS: dict[str, bool | None] = {
     **dict.fromkeys(("false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"), False),
     **dict.fromkeys(("null", "Null", "NULL", "~"), None),
 }
-
-
-class LinearSchedule:
-    """
-    Linear decay from ``initial_value`` (start of training) to 0 (end), rl-baselines3-zoo's ``lin_<x>``.
-
-    >>> LinearSchedule(0.001)(0.5)
-    0.0005
-
-    :param initial_value: The value at the start of training
-    """
-
-    def __init__(self, initial_value: float) -> None:
-        self.initial_value = float(initial_value)
-
-    def __call__(self, progress_remaining: float) -> float:
-        return progress_remaining * self.initial_value
-
-    def __repr__(self) -> str:
-        return f"LinearSchedule({self.initial_value})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, LinearSchedule) and other.initial_value == self.initial_value
-
-    def __hash__(self) -> int:
-        return hash(self.initial_value)
 
 
 class _DictCallsToLiterals(ast.NodeTransformer):
@@ -191,7 +166,7 @@ def check_hyperparameters(algo: str, hyperparams: dict[str, Any]) -> None:
         if isinstance(default, bool):
             # A string such as "false" would count as true
             check_bool(f"hyperparameter {name}", value)
-        elif is_number(default) and not _is_schedule(value):
+        elif (is_number(default) or isinstance(default, LinearSchedule)) and not _is_schedule(value):
             check_number(f"hyperparameter {name}", value, -math.inf)
         if name == "policy_kwargs" and value is not None:
             parse_policy_kwargs(value)

@@ -67,6 +67,7 @@ PRESETS: dict[str, Preset] = {
             baseline="none",
             normalize_returns=True,
             n_epochs=1,  # one gradient step per batch, as the notebook
+            ent_coef=0.0,
             max_grad_norm=1e6,  # the notebook did not clip gradients
             policy_kwargs="notebook",
         ),
@@ -87,6 +88,7 @@ PRESETS: dict[str, Preset] = {
             n_epochs=1,  # plain REINFORCE: one policy step per batch
             minibatch_size=None,  # the critic's passes on the whole batch
             normalize_returns=True,
+            ent_coef=0.0,
             max_grad_norm=10.0,
         ),
         timesteps=50_000,

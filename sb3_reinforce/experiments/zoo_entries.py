@@ -94,11 +94,17 @@ def preset_from_zoo_entry(env_id: str, entry: dict[str, Any]) -> Preset:
     :param entry: The entry, as :func:`load_zoo_entries` returns it
     :return: A :class:`~sb3_reinforce.experiments.presets.Preset` with the entry's setup, budget and hyperparameters
     :raise ValueError: Naming what the command line cannot reproduce (an unknown wrapper or ``env_kwargs``, a shaping
-        whose ``gamma`` is not the algorithm's, a policy other than ``MlpPolicy``)
+        whose ``gamma`` is not the algorithm's, a policy other than ``MlpPolicy``) or the zoo cannot (a ``lin_<x>``
+        schedule of another hyperparameter than ``learning_rate``)
     """
     from sb3_reinforce.experiments.presets import Preset  # at call time: presets imports this module
 
     hyperparams = {key: value for key, value in entry.items() if key not in _SETUP_KEYS}
+    for key, value in hyperparams.items():
+        if isinstance(value, str) and value.startswith("lin_") and key != "learning_rate":
+            # The zoo makes a schedule of lin_<x> for a few keys of its own algorithms' (_preprocess_schedules); of
+            # Reinforce's, learning_rate only: it would hand this one the string
+            raise ValueError(f"{env_id}: {key}={value!r}: the RL Zoo reads lin_<x> as a schedule for learning_rate only")
     setup: dict[str, Any] = {}
     for name, kwargs in _wrappers(env_id, entry):
         if name == BERNOULLI_WRAPPER and set(kwargs) <= {"low", "high"}:

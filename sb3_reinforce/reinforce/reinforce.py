@@ -13,6 +13,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 
+from sb3_reinforce.common.schedules import LinearSchedule
 from sb3_reinforce.common.validation import check_bool, check_int, check_number
 from sb3_reinforce.reinforce.actor import SamplingNoise, make_rollout_actor
 from sb3_reinforce.reinforce.baselines import Baseline, make_baseline
@@ -28,9 +29,19 @@ SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 # Settings of the critic, with their defaults: given otherwise with a critic-free baseline, they would be ignored
 CRITIC_DEFAULTS = {"critic_epochs": 10, "vf_coef": 0.5}
 
-#: Plain REINFORCE (Williams, 1992): no baseline, one gradient step per batch of episodes, as Reinforce's defaults
-#: were before the defaults study (tuning/defaults/). ``Reinforce("MlpPolicy", env, **PLAIN_REINFORCE)``
-PLAIN_REINFORCE: dict[str, Any] = {"learning_rate": 1e-3, "baseline": "none", "n_epochs": 1, "minibatch_size": None}
+#: The default entropy bonus: 0.03 at the start of training, decayed linearly to 0 at its end (the defaults study)
+FADING_ENTROPY_BONUS = LinearSchedule(0.03)
+
+#: Plain REINFORCE (Williams, 1992): no baseline, one gradient step per batch of episodes, no entropy bonus, as
+#: Reinforce's defaults were before the defaults study (tuning/defaults/).
+#: ``Reinforce("MlpPolicy", env, **PLAIN_REINFORCE)``
+PLAIN_REINFORCE: dict[str, Any] = {
+    "learning_rate": 1e-3,
+    "baseline": "none",
+    "n_epochs": 1,
+    "minibatch_size": None,
+    "ent_coef": 0.0,
+}
 
 
 class Reinforce(ResumableOnPolicyAlgorithm):
@@ -54,8 +65,9 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     by ``1/sum_i T_i``, a random quantity tied to the returns (a bias toward short episodes). As in most
     implementations the ``gamma^t`` factor of the textbook estimator is dropped.
 
-    The defaults (a study across the suite, ``tuning/defaults/``) subtract a learned value (GAE 0.95) and follow the
-    REINFORCE step with importance-weighted minibatch passes bounded by ``target_kl``; ``**PLAIN_REINFORCE``: Williams'.
+    The defaults (a study across the suite, ``tuning/defaults/``) subtract a learned value (GAE 0.95), follow the
+    REINFORCE step with importance-weighted minibatch passes bounded by ``target_kl``, and add an entropy bonus that
+    fades linearly from 0.03 to 0 over training; ``**PLAIN_REINFORCE``: Williams'.
 
     A batch is the first ``n_episodes`` episodes to *start*, each played to its end
     (:class:`~sb3_reinforce.reinforce.episode_scheduler.EpisodeScheduler`, ``model.episode_scheduler``); with
@@ -82,7 +94,9 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     :param normalize_returns: Standardize the policy-gradient weights (advantages) over the batch to zero mean and
         unit variance, as the notebook did (with ``baseline="group"``: within each group, as GRPO)
     :param bootstrap_truncated: With a value baseline, bootstrap time-limit-truncated returns with ``V(s_T)``
-    :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step)
+    :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step); it can be a
+        function of the current progress remaining (from 1 to 0), as the learning rate. The default fades from 0.03 to
+        0: the policy keeps exploring while nothing is learned yet and settles by the end (logged as ``train/ent_coef``)
     :param vf_coef: Value function coefficient for the loss calculation (value baseline only)
     :param critic_epochs: Passes of the critic over each batch (value baseline only): it learns with every policy
         step, then in ``critic_epochs - 1`` passes of its own (a critic that learns slowly removes little variance)
@@ -118,6 +132,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     }
     supported_action_spaces = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
     rollout_buffer: EpisodeRolloutBuffer  # type: ignore[assignment]
+    ent_coef: float | Schedule  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -134,7 +149,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         reward_to_go: bool = True,
         normalize_returns: bool = True,
         bootstrap_truncated: bool = True,
-        ent_coef: float = 0.0,
+        ent_coef: float | Schedule = FADING_ENTROPY_BONUS,
         vf_coef: float = 0.5,
         critic_epochs: int = 10,
         n_epochs: int = 10,
@@ -163,8 +178,13 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         self.bootstrap_truncated = check_bool("bootstrap_truncated", bootstrap_truncated)
         check_bool("use_sde", use_sde)
         check_int("sde_sample_freq", sde_sample_freq)
-        for name, value in {"ent_coef": ent_coef, "vf_coef": vf_coef}.items():
-            check_number(name, value, 0.0)
+        check_number("vf_coef", vf_coef, 0.0)
+        if callable(ent_coef):
+            # A schedule is checked at both ends of training: a negative bonus would reward a collapsing policy
+            for progress_remaining in (1.0, 0.0):
+                check_number(f"ent_coef({progress_remaining})", ent_coef(progress_remaining), 0.0)
+        else:
+            check_number("ent_coef", ent_coef, 0.0)
         check_number("max_grad_norm", max_grad_norm, 0.0, low_inclusive=False)
         self.critic_epochs = check_int("critic_epochs", critic_epochs, minimum=1)
         self.n_epochs = check_int("n_epochs", n_epochs, minimum=1)
@@ -187,7 +207,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
             n_steps=256,  # not a rollout length (rollouts are whole episodes, see n_episodes): the buffer's initial capacity
             gamma=gamma,
             gae_lambda=getattr(self.baseline_estimator, "gae_lambda", 1.0),  # SB3 keeps it; the baseline uses it
-            ent_coef=ent_coef,
+            ent_coef=ent_coef,  # type: ignore[arg-type]  # SB3's A2C/PPO take a float only
             vf_coef=vf_coef,
             max_grad_norm=max_grad_norm,
             use_sde=use_sde,
@@ -337,9 +357,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         self._update_learning_rate(self.policy.optimizer)
         buffer = self.rollout_buffer
         with_critic = self.baseline_estimator.uses_critic
-        update = PolicyUpdate(
-            self.policy, buffer, self.batch_size, self.ent_coef, self.vf_coef, with_critic, self.max_grad_norm
-        )
+        ent_coef = self._current_ent_coef()
+        update = PolicyUpdate(self.policy, buffer, self.batch_size, ent_coef, self.vf_coef, with_critic, self.max_grad_norm)
         # The behaviour policy's probabilities, needed only by the steps after the first
         old_log_probs = update.log_probs() if self.n_epochs > 1 else None
         reinforce_step = update.step()
@@ -361,16 +380,23 @@ class Reinforce(ResumableOnPolicyAlgorithm):
             self.logger.record("train/policy_steps", n_steps)
             self.logger.record("train/approx_kl", approx_kl)
         # The REINFORCE step's loss and gradient: what an update is, whatever steps follow
-        self._record_train_stats(reinforce_step)
+        self._record_train_stats(reinforce_step, ent_coef)
         self._end_update()
 
-    def _record_train_stats(self, terms: LossTerms) -> None:
+    def _current_ent_coef(self) -> float:
+        """The entropy coefficient of this update: ``ent_coef``, or its schedule at the current progress."""
+        if not callable(self.ent_coef):
+            return self.ent_coef
+        return check_number("ent_coef", self.ent_coef(self._current_progress_remaining), 0.0)
+
+    def _record_train_stats(self, terms: LossTerms, ent_coef: float) -> None:
         buffer = self.rollout_buffer
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/baseline", self.baseline_estimator.name, exclude=("stdout", "log", "json", "csv"))
         self.logger.record("train/policy_gradient_loss", terms.policy)
         self.logger.record("train/entropy_loss", terms.entropy)
-        self.logger.record("train/loss", terms.policy + self.ent_coef * terms.entropy + self.vf_coef * terms.value)
+        self.logger.record("train/ent_coef", ent_coef)
+        self.logger.record("train/loss", terms.policy + ent_coef * terms.entropy + self.vf_coef * terms.value)
         self.logger.record("train/grad_norm", terms.grad_norm)
         self.logger.record("train/episodes_per_update", buffer.n_episodes)
         self.logger.record("train/steps_per_update", buffer.n_steps)

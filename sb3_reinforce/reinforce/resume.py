@@ -130,6 +130,9 @@ class ResumableOnPolicyAlgorithm(OnPolicyAlgorithm):
         # Called by learn() between a complete rollout and train(): from here on the update is under way
         self._in_update = True
         super()._update_current_progress_remaining(num_timesteps, total_timesteps)
+        # The last batch of whole episodes runs past total_timesteps: SB3's 1 - num_timesteps / total_timesteps would
+        # go below 0, and a schedule decayed to 0 (lin_<x>) would turn negative, a last update that climbs the loss
+        self._current_progress_remaining = max(self._current_progress_remaining, 0.0)
 
     def _end_update(self) -> None:
         """Mark the end of an update: the state is again a resumable point, saved as it is."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sb3_reinforce.benchmark.formatting import table_header
 from sb3_reinforce.benchmark.suite import SUITE
 from sb3_reinforce.benchmark.summary import load_runs
 
@@ -37,8 +38,7 @@ def main() -> str:
         "that has not finished them all on a seed: over those it finished, in brackets). Compare candidates on the "
         "seeds they share.",
         "",
-        "| candidate | " + " | ".join(envs) + " | " + " | ".join(f"mean normalized, seed {s}" for s in seeds) + " |",
-        "|---" * (len(envs) + len(seeds) + 1) + "|",
+        *table_header(["candidate", *envs, *(f"mean normalized, seed {s}" for s in seeds)]),
     ]
     for name, by_env in finals.items():
         cells = [" ".join(f"{score:.1f}" for _, score in sorted(by_env.get(env_id, {}).items())) or "—" for env_id in envs]

@@ -12,16 +12,22 @@ ENVS=(CartPole-v1 Acrobot-v1 MountainCar-v0 MountainCarContinuous-v0 Pendulum-v1
 # (importance-weighted after the first) in minibatches of 64 bounded by KL 0.05, lr 3e-4
 PASSES="reinforce:critic_epochs=10 reinforce:n_epochs=10 reinforce:minibatch_size=64 reinforce:target_kl=0.05 reinforce:learning_rate=0.0003"
 GAE="reinforce:baseline=value reinforce:gae_lambda=0.95 $PASSES"
+# No entropy bonus: the default when the first candidates ran (0.1.0; since 0.2.0 the default is a bonus that fades).
+# Their records name no ent_coef, so that run.sh, now naming it, would run them again (bit for bit)
+NO_BONUS="reinforce:ent_coef=0.0"
 declare -A CANDIDATES=(
-    # Reinforce's defaults before the study: one REINFORCE step per batch of 10 episodes, no baseline
-    [before]=""
+    # Reinforce's defaults before the study (PLAIN_REINFORCE): one REINFORCE step per batch of 10 episodes, no baseline
+    [before]="reinforce:learning_rate=0.001 reinforce:baseline=none reinforce:n_epochs=1 reinforce:minibatch_size=None $NO_BONUS"
     # A value baseline with Monte-Carlo returns
-    [mc]="reinforce:baseline=value reinforce:gae_lambda=1.0 $PASSES"
+    [mc]="reinforce:baseline=value reinforce:gae_lambda=1.0 $PASSES $NO_BONUS"
     # The same with GAE(0.95)
-    [gae]="$GAE"
+    [gae]="$GAE $NO_BONUS"
     # `gae` with an entropy bonus of 0.03: on MountainCar-v0 it keeps the policy exploring while no episode reaches the
     # flag (tuning/README.md, "Why MountainCar-v0 without shaping stays at -200")
     [gae-ent0.03]="$GAE reinforce:ent_coef=0.03"
+    # The same bonus fading linearly to 0 over training: exploration while nothing is learned yet, a settled policy at
+    # the end (the constant bonus cost LunarLander-v3 its precision). Reinforce's defaults since 0.2.0
+    [gae-entlin0.03]="$GAE reinforce:ent_coef=lin_0.03"
 )
 for name in "${@:-before mc gae}"; do
     for candidate in $name; do

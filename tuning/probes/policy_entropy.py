@@ -27,7 +27,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticPolicy
 
 from sb3_reinforce import Reinforce
-from sb3_reinforce.benchmark.formatting import table_row
+from sb3_reinforce.benchmark.formatting import table_header, table_row
 
 ALGOS: dict[str, type[BaseAlgorithm]] = {"reinforce": Reinforce, "ppo": PPO}
 
@@ -123,8 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def print_table(columns: Sequence[str], rows: dict[str, list[str]]) -> None:
     """A Markdown table: one row per run, named in its first column."""
-    print(table_row(["run", *columns]))
-    print("|---" * (len(columns) + 1) + "|")
+    print("\n".join(table_header(["run", *columns])))
     for text, cells in rows.items():
         print(table_row([text, *cells]))
 
