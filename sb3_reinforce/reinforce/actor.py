@@ -5,7 +5,7 @@ REINFORCE changes its weights only once per batch of complete episodes, and need
 nor values while acting (both are recomputed with gradients on the whole batch in ``train()``). So at the start
 of each rollout the actor is *compiled* once:
 
-- :class:`NumpyActor`: for SB3's stock ``MlpPolicy`` (flattened or one-hot observations, an ``MlpExtractor`` of
+- :class:`NumpyActor`: for SB3's stock ``MlpPolicy`` (flattened, standardized or one-hot observations, an ``MlpExtractor`` of
   ``Linear`` layers and element-wise activations), the actor's weights are copied into numpy arrays and the
   forward pass is a few matrix products: at batch size 1 that costs a fraction of a torch call.
 - :class:`TorchActor`: everything else (``CnnPolicy``, ``MultiInputPolicy``, custom extractors or activations,
@@ -39,6 +39,8 @@ from stable_baselines3.common.preprocessing import is_image_space
 from stable_baselines3.common.torch_layers import FlattenExtractor, MlpExtractor
 from stable_baselines3.common.utils import obs_as_tensor
 from torch import nn
+
+from sb3_reinforce.reinforce.observation_normalizer import ObservationNormalizer
 
 Params = dict[str, np.ndarray]
 
@@ -277,6 +279,8 @@ class NumpyActor(RolloutActor):
             else None
         )
         self.scale_images = policy.normalize_images and is_image_space(policy.observation_space)
+        extractor = policy.pi_features_extractor
+        self.normalize = extractor.numpy_normalizer() if isinstance(extractor, ObservationNormalizer) else None
         # Copies: the torch parameters are updated in place after the rollout
         self.hidden: list[tuple[np.ndarray, np.ndarray] | Callable[[np.ndarray], np.ndarray]] = []
         for module in policy.mlp_extractor.policy_net:
@@ -297,7 +301,7 @@ class NumpyActor(RolloutActor):
             type(policy) is ActorCriticPolicy
             and policy.device.type == "cpu"
             and isinstance(space, (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary))
-            and type(extractor) is FlattenExtractor
+            and type(extractor) in (FlattenExtractor, ObservationNormalizer)
             and type(policy.mlp_extractor) is MlpExtractor
             and all(isinstance(m, nn.Linear) or _numpy_activation(m) is not None for m in policy.mlp_extractor.policy_net)
             and type(policy.action_net) is nn.Linear
@@ -317,8 +321,11 @@ class NumpyActor(RolloutActor):
             features[np.arange(len(obs))[:, None], offsets + obs] = 1.0
             return features
         if obs.dtype == np.float32 and obs.ndim == 2:
-            return obs  # the common case: nothing to convert (and nothing writes into the features)
-        features = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
+            features = obs  # the common case: nothing to convert (and nothing writes into the features)
+        else:
+            features = np.asarray(obs, dtype=np.float32).reshape(len(obs), -1)
+        if self.normalize is not None:
+            return self.normalize(features)
         return features / np.float32(255.0) if self.scale_images else features
 
     def latent(self, obs: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from sb3_reinforce.reinforce.critic import critic_values, fit_critic
 from sb3_reinforce.reinforce.env_checks import check_finite_step, warn_about_env
 from sb3_reinforce.reinforce.episode_buffer import EpisodeRolloutBuffer
 from sb3_reinforce.reinforce.episode_scheduler import EpisodeScheduler
+from sb3_reinforce.reinforce.observation_normalizer import ObservationNormalizer, normalizable, observation_normalizers
 from sb3_reinforce.reinforce.policy_update import LossTerms, PolicyUpdate
 from sb3_reinforce.reinforce.resume import ResumableOnPolicyAlgorithm
 
@@ -94,6 +95,11 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     :param normalize_returns: Standardize the policy-gradient weights (advantages) over the batch to zero mean and
         unit variance, as the notebook did (with ``baseline="group"``: within each group, as GRPO)
     :param bootstrap_truncated: With a value baseline, bootstrap time-limit-truncated returns with ``V(s_T)``
+    :param normalize_observations: Standardize the observations inside the policy, with running statistics of the
+        observations of every batch learned from (the features extractor is then an
+        :class:`~sb3_reinforce.reinforce.observation_normalizer.ObservationNormalizer`, saved with the model). For
+        ``Box`` observations that are not images, with SB3's default features extractor; not with ``VecNormalize``'s
+        own ``norm_obs``, which would normalize them twice
     :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step); it can be a
         function of the current progress remaining (from 1 to 0), as the learning rate. The default fades from 0.03 to
         0: the policy keeps exploring while nothing is learned yet and settles by the end (logged as ``train/ent_coef``)
@@ -149,6 +155,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         reward_to_go: bool = True,
         normalize_returns: bool = True,
         bootstrap_truncated: bool = True,
+        normalize_observations: bool = False,
         ent_coef: float | Schedule = FADING_ENTROPY_BONUS,
         vf_coef: float = 0.5,
         critic_epochs: int = 10,
@@ -176,6 +183,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         self.reward_to_go = check_bool("reward_to_go", reward_to_go)
         self.normalize_returns = check_bool("normalize_returns", normalize_returns)
         self.bootstrap_truncated = check_bool("bootstrap_truncated", bootstrap_truncated)
+        self.normalize_observations = check_bool("normalize_observations", normalize_observations)
         check_bool("use_sde", use_sde)
         check_int("sde_sample_freq", sde_sample_freq)
         check_number("vf_coef", vf_coef, 0.0)
@@ -228,8 +236,24 @@ class Reinforce(ResumableOnPolicyAlgorithm):
                 f"Reinforce does not support the action space {self.action_space}: "
                 f"supported are {', '.join(space.__name__ for space in self.supported_action_spaces)}"
             )
+        if self.normalize_observations and getattr(self, "observation_space", None) is not None:
+            self._use_observation_normalizer()
         if _init_setup_model:
             self._setup_model()
+
+    def _use_observation_normalizer(self) -> None:
+        """Make :class:`ObservationNormalizer` the policy's features extractor (``normalize_observations``)."""
+        extractor = self.policy_kwargs.get("features_extractor_class", ObservationNormalizer)
+        if extractor is not ObservationNormalizer:
+            raise ValueError(
+                f"normalize_observations=True standardizes the observations in the features extractor, and "
+                f"policy_kwargs names another one ({extractor!r}): normalize inside it, or with VecNormalize"
+            )
+        if not normalizable(self.observation_space):
+            raise ValueError(
+                f"normalize_observations=True is for Box observations that are not images, got {self.observation_space!r}"
+            )
+        self.policy_kwargs = {**self.policy_kwargs, "features_extractor_class": ObservationNormalizer}
 
     def _setup_model(self) -> None:
         super()._setup_model()  # EpisodeRolloutBuffer through SB3's rollout_buffer_class hook, then the policy
@@ -376,6 +400,9 @@ class Reinforce(ResumableOnPolicyAlgorithm):
             # Passes over the batch, in minibatches like the importance-weighted steps
             passes = update.minibatches(self.critic_epochs - 1, self.minibatch_size, self._sampling_noise.rng)
             fit_critic(self.policy, buffer, passes, self.batch_size, self.vf_coef, self.max_grad_norm)
+        # Last: the batch was played and learned from with the same statistics (observation_normalizer.py)
+        for normalizer in observation_normalizers(self.policy):
+            normalizer.update(buffer.to_torch(buffer.observations))  # type: ignore[arg-type]  # a Box: an array
         if self.n_epochs > 1:
             self.logger.record("train/policy_steps", n_steps)
             self.logger.record("train/approx_kl", approx_kl)

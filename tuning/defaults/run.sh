@@ -28,6 +28,11 @@ declare -A CANDIDATES=(
     # The same bonus fading linearly to 0 over training: exploration while nothing is learned yet, a settled policy at
     # the end (the constant bonus cost LunarLander-v3 its precision). Reinforce's defaults since 0.2.0
     [gae-entlin0.03]="$GAE reinforce:ent_coef=lin_0.03"
+    # Observations standardized inside the policy by running statistics (normalize_observations, 0.3.0): on the plain
+    # MountainCar-v0 the velocity (|v| < 0.07) barely reaches the policy's units otherwise. With the fading bonus, and
+    # without (0.1.0's defaults)
+    [gae-entlin0.03-obsnorm]="$GAE reinforce:ent_coef=lin_0.03 reinforce:normalize_observations=True"
+    [gae-obsnorm]="$GAE $NO_BONUS reinforce:normalize_observations=True"
 )
 for name in "${@:-before mc gae}"; do
     for candidate in $name; do
