@@ -1,16 +1,20 @@
 """normalize_observations: observations standardized inside the policy, by statistics that change between updates."""
 
+import json
+import zipfile
+
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv
+from stable_baselines3.common.envs import FakeImageEnv, IdentityEnv, SimpleMultiObsEnv
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.torch_layers import FlattenExtractor
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from sb3_reinforce import Reinforce
 from sb3_reinforce.reinforce.actor import NumpyActor, SamplingNoise, TorchActor, make_rollout_actor
@@ -139,10 +143,43 @@ def test_same_seed_same_run():
         np.testing.assert_array_equal(first, second)
 
 
-def test_off_by_default_and_the_flatten_extractor_kept():
-    model = Reinforce("MlpPolicy", scaled_obs_env(), n_episodes=4, seed=0)
-    assert model.normalize_observations is False
-    assert type(model.policy.features_extractor) is FlattenExtractor
+def test_auto_normalizes_box_observations_only():
+    normalized = Reinforce("MlpPolicy", scaled_obs_env(), n_episodes=4, normalize_observations="auto", seed=0)
+    assert normalized.normalize_observations is True  # what "auto" became
+    assert isinstance(normalized.policy.features_extractor, ObservationNormalizer)
+    image_env = FakeImageEnv(screen_height=36, screen_width=36)
+    already = VecNormalize(DummyVecEnv([scaled_obs_env]), norm_reward=False)
+    custom = dict(features_extractor_class=FlattenExtractor)
+    for policy, env, kwargs in [
+        ("MlpPolicy", IdentityEnv(3), None),  # one-hot
+        ("CnnPolicy", image_env, None),  # scaled by normalize_images
+        ("MultiInputPolicy", SimpleMultiObsEnv(), None),
+        ("MlpPolicy", scaled_obs_env(), custom),
+        ("MlpPolicy", already, None),  # VecNormalize's norm_obs does it
+    ]:
+        model = Reinforce(policy, env, policy_kwargs=kwargs, n_episodes=4, normalize_observations="auto")
+        assert model.normalize_observations is False, env
+        assert not isinstance(model.policy.features_extractor, ObservationNormalizer), env
+    off = Reinforce("MlpPolicy", scaled_obs_env())  # the default
+    assert off.normalize_observations is False and type(off.policy.features_extractor) is FlattenExtractor
+
+
+def test_a_model_saved_before_the_setting_loads_as_it_was(tmp_path):
+    """A model saved before normalize_observations has none in its saved data: it loads without a normalizer."""
+    model = Reinforce("MlpPolicy", scaled_obs_env(), n_episodes=4, normalize_observations=False, seed=0).learn(30)
+    model.save(tmp_path / "new.zip")
+    with zipfile.ZipFile(tmp_path / "new.zip") as new, zipfile.ZipFile(tmp_path / "old.zip", "w") as old:
+        for item in new.infolist():
+            content = new.read(item)
+            if item.filename == "data":
+                data = json.loads(content)
+                del data["normalize_observations"]
+                content = json.dumps(data).encode()
+            old.writestr(item, content)
+    for env, setting in [(None, False), (scaled_obs_env(), False), (scaled_obs_env(), "auto")]:
+        loaded = Reinforce.load(tmp_path / "old.zip", env=env, normalize_observations=setting)
+        assert loaded.normalize_observations is False
+        assert type(loaded.policy.features_extractor) is FlattenExtractor
 
 
 @pytest.mark.parametrize(
@@ -160,6 +197,7 @@ def test_refused_where_it_cannot_apply(env, policy_kwargs, match: str):
         Reinforce(policy, env, normalize_observations=True, policy_kwargs=policy_kwargs)
 
 
-def test_a_string_is_not_a_bool():
-    with pytest.raises(TypeError, match="normalize_observations"):
-        Reinforce("MlpPolicy", scaled_obs_env(), normalize_observations="false")  # type: ignore[arg-type]
+@pytest.mark.parametrize("value", ["false", "True", 1, None])
+def test_only_true_false_or_auto(value):
+    with pytest.raises(TypeError, match=f"normalize_observations must be True, False or 'auto', got {value!r}"):
+        Reinforce("MlpPolicy", scaled_obs_env(), normalize_observations=value)

@@ -299,7 +299,8 @@ def test_gsde_noise_is_resampled_for_each_episode(n_envs: int):
 def torch_mode(model: Reinforce, observations: np.ndarray) -> np.ndarray:
     """The deterministic actions computed from the policy's weights as they are now, by hand: argmax of the logits."""
     with th.no_grad():
-        logits = model.policy.action_net(model.policy.mlp_extractor.forward_actor(th.as_tensor(observations)))
+        features = model.policy.pi_features_extractor(th.as_tensor(observations))  # normalized observations
+        logits = model.policy.action_net(model.policy.mlp_extractor.forward_actor(features))
     return logits.argmax(dim=1).numpy()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import numpy as np
 import torch as th
@@ -11,7 +11,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import VecEnv, unwrap_vec_normalize
 
 from sb3_reinforce.common.schedules import LinearSchedule
 from sb3_reinforce.common.validation import check_bool, check_int, check_number
@@ -42,6 +42,7 @@ PLAIN_REINFORCE: dict[str, Any] = {
     "n_epochs": 1,
     "minibatch_size": None,
     "ent_coef": 0.0,
+    "normalize_observations": False,
 }
 
 
@@ -97,9 +98,10 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     :param bootstrap_truncated: With a value baseline, bootstrap time-limit-truncated returns with ``V(s_T)``
     :param normalize_observations: Standardize the observations inside the policy, with running statistics of the
         observations of every batch learned from (the features extractor is then an
-        :class:`~sb3_reinforce.reinforce.observation_normalizer.ObservationNormalizer`, saved with the model). For
-        ``Box`` observations that are not images, with SB3's default features extractor; not with ``VecNormalize``'s
-        own ``norm_obs``, which would normalize them twice
+        :class:`~sb3_reinforce.reinforce.observation_normalizer.ObservationNormalizer`, saved with the model): for
+        ``Box`` observations that are not images, with SB3's default features extractor. ``"auto"``: wherever that
+        applies and the env is not a ``VecNormalize`` that normalizes them already; ``True``: a ``ValueError`` where it
+        does not apply. Once the model is built it says whether the policy normalizes (True or False)
     :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step); it can be a
         function of the current progress remaining (from 1 to 0), as the learning rate. The default fades from 0.03 to
         0: the policy keeps exploring while nothing is learned yet and settles by the end (logged as ``train/ent_coef``)
@@ -155,7 +157,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         reward_to_go: bool = True,
         normalize_returns: bool = True,
         bootstrap_truncated: bool = True,
-        normalize_observations: bool = False,
+        normalize_observations: bool | Literal["auto"] = False,
         ent_coef: float | Schedule = FADING_ENTROPY_BONUS,
         vf_coef: float = 0.5,
         critic_epochs: int = 10,
@@ -183,7 +185,11 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         self.reward_to_go = check_bool("reward_to_go", reward_to_go)
         self.normalize_returns = check_bool("normalize_returns", normalize_returns)
         self.bootstrap_truncated = check_bool("bootstrap_truncated", bootstrap_truncated)
-        self.normalize_observations = check_bool("normalize_observations", normalize_observations)
+        if not (isinstance(normalize_observations, str) and normalize_observations == "auto"):
+            if not isinstance(normalize_observations, (bool, np.bool_)):  # "false" would count as true
+                raise TypeError(f"normalize_observations must be True, False or 'auto', got {normalize_observations!r}")
+            normalize_observations = bool(normalize_observations)
+        self.normalize_observations = normalize_observations
         check_bool("use_sde", use_sde)
         check_int("sde_sample_freq", sde_sample_freq)
         check_number("vf_coef", vf_coef, 0.0)
@@ -236,7 +242,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
                 f"Reinforce does not support the action space {self.action_space}: "
                 f"supported are {', '.join(space.__name__ for space in self.supported_action_spaces)}"
             )
-        if self.normalize_observations and getattr(self, "observation_space", None) is not None:
+        if self.normalize_observations is not False and getattr(self, "observation_space", None) is not None:
             self._use_observation_normalizer()
         if _init_setup_model:
             self._setup_model()
@@ -244,6 +250,11 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     def _use_observation_normalizer(self) -> None:
         """Make :class:`ObservationNormalizer` the policy's features extractor (``normalize_observations``)."""
         extractor = self.policy_kwargs.get("features_extractor_class", ObservationNormalizer)
+        if self.normalize_observations == "auto":
+            vec_normalize = unwrap_vec_normalize(self.env) if self.env is not None else None
+            normalized_already = vec_normalize is not None and vec_normalize.norm_obs
+            if extractor is not ObservationNormalizer or not normalizable(self.observation_space) or normalized_already:
+                return
         if extractor is not ObservationNormalizer:
             raise ValueError(
                 f"normalize_observations=True standardizes the observations in the features extractor, and "
@@ -257,6 +268,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
 
     def _setup_model(self) -> None:
         super()._setup_model()  # EpisodeRolloutBuffer through SB3's rollout_buffer_class hook, then the policy
+        # What "auto" became, or what a model saved before 0.3.0 (which has no such setting) does
+        self.normalize_observations = bool(observation_normalizers(self.policy))
         self._sampling_noise = SamplingNoise(self.seed)
         self.episode_scheduler = EpisodeScheduler(
             self.n_episodes, self.baseline_estimator.group_size, max_episode_steps=self.max_episode_steps
