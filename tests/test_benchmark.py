@@ -278,6 +278,24 @@ def test_a_record_of_an_earlier_release_ran_with_the_defaults_of_then(tmp_path: 
     assert finished("0.2.0", {}, defaults) and not finished("0.1.0", {}, defaults)
 
 
+def test_a_defaults_record_from_before_a_parameter_was_added_ran_without_it(tmp_path: Path) -> None:
+    """A parameter added since (normalize_observations) is read as the value that does what the code did before it."""
+    task = RunTask("reinforce", CARTPOLE, 1000, settings="defaults")
+    path = tmp_path / "record.json"
+
+    def finished(defaults: dict[str, Any]) -> bool:
+        record = dict(status="ok", algo="reinforce", task=task.to_dict(), machine={"sb3_reinforce": "0.2.0"})
+        record["config"] = {**config_record(task.config(), env_action_space(CARTPOLE), "defaults"), "defaults": defaults}
+        path.write_text(json.dumps(record))
+        return is_finished(task, path)
+
+    today = config_record(task.config(), env_action_space(CARTPOLE), "defaults")["defaults"]
+    assert today["normalize_observations"] is False
+    assert finished(today)
+    assert finished({key: value for key, value in today.items() if key != "normalize_observations"})
+    assert not finished({**today, "normalize_observations": True})
+
+
 def test_defaults_settings(tmp_path: Path) -> None:
     """settings="defaults": the constructor's defaults on the plain env, for the suite's budget, under its own key."""
     for algo in ("reinforce", "ppo", "a2c"):

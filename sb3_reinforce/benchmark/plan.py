@@ -48,6 +48,7 @@ _REINFORCE_DEFAULTS = (
     "reward_to_go",
     "normalize_returns",
     "bootstrap_truncated",
+    "normalize_observations",
     "ent_coef",
     "vf_coef",
     "critic_epochs",
@@ -270,6 +271,11 @@ def is_finished(task: RunTask, record_path: Path) -> bool:
 _FORMER_DEFAULTS: dict[str, tuple[tuple[int, ...], Any]] = {"ent_coef": ((0, 2, 0), 0.0)}
 
 
+#: Reinforce's parameters added since records were first kept, with the value that does what the code did before
+#: them: a record of the defaults made before one was added ran with that value
+_ADDED_PARAMETERS: dict[str, Any] = {"normalize_observations": False}
+
+
 def _with_former_defaults(record: dict[str, Any]) -> Any:
     """The settings of ``record`` (its ``config``), with the former defaults it ran with spelled out."""
     config = record.get("config")
@@ -278,7 +284,10 @@ def _with_former_defaults(record: dict[str, Any]) -> Any:
         return config
     release = tuple(int(part) for part in re.findall(r"\d+", str(version))[:3])
     former = {key: value for key, (changed_in, value) in _FORMER_DEFAULTS.items() if release < changed_in}
-    return {**config, "hyperparams": {**former, **(config.get("hyperparams") or {})}}
+    config = {**config, "hyperparams": {**former, **(config.get("hyperparams") or {})}}
+    if isinstance(config.get("defaults"), dict):
+        config["defaults"] = {**_ADDED_PARAMETERS, **config["defaults"]}
+    return config
 
 
 def _as_json(value: Any) -> Any:
