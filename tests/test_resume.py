@@ -150,6 +150,11 @@ def test_resume_with_importance_weighted_epochs() -> None:
     check_resume(90, lambda: make_env("box", 2), baseline="value", n_epochs=3, minibatch_size=8)
 
 
+def test_resume_with_observation_normalizer() -> None:
+    # Its running statistics are buffers of the policy: saved with it, they change only in train()
+    check_resume(90, lambda: make_env("box", 2), baseline="value", normalize_observations=True)
+
+
 def test_resume_with_dict_observations() -> None:
     check_resume(90, lambda: make_env("discrete", 2, observation="dict"), baseline="leave_one_out")
 

@@ -268,7 +268,7 @@ class Reinforce(ResumableOnPolicyAlgorithm):
 
     def _setup_model(self) -> None:
         super()._setup_model()  # EpisodeRolloutBuffer through SB3's rollout_buffer_class hook, then the policy
-        # What "auto" became, or what a model saved before 0.3.0 (which has no such setting) does
+        # What "auto" became, or what a model saved before the setting existed does
         self.normalize_observations = bool(observation_normalizers(self.policy))
         self._sampling_noise = SamplingNoise(self.seed)
         self.episode_scheduler = EpisodeScheduler(
