@@ -250,20 +250,20 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     def _use_observation_normalizer(self) -> None:
         """Make :class:`ObservationNormalizer` the policy's features extractor (``normalize_observations``)."""
         extractor = self.policy_kwargs.get("features_extractor_class", ObservationNormalizer)
+        problem = None
+        if extractor is not ObservationNormalizer:
+            problem = (
+                f"standardizes the observations in the features extractor, and policy_kwargs names another one "
+                f"({extractor!r}): normalize inside it, or with VecNormalize"
+            )
+        elif not normalizable(self.observation_space):
+            problem = f"is for Box observations that are not images, got {self.observation_space!r}"
         if self.normalize_observations == "auto":
             vec_normalize = unwrap_vec_normalize(self.env) if self.env is not None else None
-            normalized_already = vec_normalize is not None and vec_normalize.norm_obs
-            if extractor is not ObservationNormalizer or not normalizable(self.observation_space) or normalized_already:
+            if problem is not None or (vec_normalize is not None and vec_normalize.norm_obs):
                 return
-        if extractor is not ObservationNormalizer:
-            raise ValueError(
-                f"normalize_observations=True standardizes the observations in the features extractor, and "
-                f"policy_kwargs names another one ({extractor!r}): normalize inside it, or with VecNormalize"
-            )
-        if not normalizable(self.observation_space):
-            raise ValueError(
-                f"normalize_observations=True is for Box observations that are not images, got {self.observation_space!r}"
-            )
+        elif problem is not None:
+            raise ValueError(f"normalize_observations=True {problem}")
         self.policy_kwargs = {**self.policy_kwargs, "features_extractor_class": ObservationNormalizer}
 
     def _setup_model(self) -> None:
@@ -413,9 +413,11 @@ class Reinforce(ResumableOnPolicyAlgorithm):
             # Passes over the batch, in minibatches like the importance-weighted steps
             passes = update.minibatches(self.critic_epochs - 1, self.minibatch_size, self._sampling_noise.rng)
             fit_critic(self.policy, buffer, passes, self.batch_size, self.vf_coef, self.max_grad_norm)
-        # Last: the batch was played and learned from with the same statistics (observation_normalizer.py)
-        for normalizer in observation_normalizers(self.policy):
-            normalizer.update(buffer.to_torch(buffer.observations))  # type: ignore[arg-type]  # a Box: an array
+        if self.normalize_observations:
+            # Last: the batch was played and learned from with the same statistics (observation_normalizer.py)
+            observations = buffer.to_torch(buffer.observations)  # type: ignore[arg-type]  # a Box: an array
+            for normalizer in observation_normalizers(self.policy):
+                normalizer.update(observations)
         if self.n_epochs > 1:
             self.logger.record("train/policy_steps", n_steps)
             self.logger.record("train/approx_kl", approx_kl)
