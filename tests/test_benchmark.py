@@ -27,6 +27,7 @@ from sb3_reinforce.benchmark.peers import action_label, env_action_space, run_co
 from sb3_reinforce.benchmark.plan import (
     _FORMER_DEFAULTS,
     _REINFORCE_DEFAULTS,
+    _with_former_defaults,
     config_record,
     is_finished,
     plan,
@@ -257,10 +258,12 @@ def test_every_preset_names_the_defaults_that_changed() -> None:
 
 def test_a_record_of_an_earlier_release_ran_with_the_defaults_of_then(tmp_path: Path) -> None:
     task = RunTask("reinforce", CARTPOLE, 1000)
-    config = config_record(task.config(), env_action_space(CARTPOLE))
-    assert config["hyperparams"]["ent_coef"] == 0.0  # the entry names it
-    unnamed = {key: value for key, value in config["hyperparams"].items() if key != "ent_coef"}
+    named = config_record(task.config(), env_action_space(CARTPOLE))["hyperparams"]
+    assert named["ent_coef"] == 0.0 and named["normalize_observations"] is False  # the entry names them
     path = tmp_path / "record.json"
+
+    def without(*keys: str) -> dict[str, Any]:
+        return {key: value for key, value in named.items() if key not in keys}
 
     def finished(version: str, hyperparams: dict[str, Any], settings_task: RunTask = task) -> bool:
         record = dict(status="ok", algo="reinforce", task=settings_task.to_dict(), machine={"sb3_reinforce": version})
@@ -269,13 +272,17 @@ def test_a_record_of_an_earlier_release_ran_with_the_defaults_of_then(tmp_path: 
         path.write_text(json.dumps(record))
         return is_finished(settings_task, path)
 
-    assert finished("0.1.0", unnamed)  # ent_coef was 0.0 by default then: the entry's run
-    assert finished("0.2.0", config["hyperparams"])
-    assert not finished("0.2.0", unnamed)  # made with the bonus that fades
-    assert not finished("0.1.0", {**unnamed, "ent_coef": 0.01})
-    # A run of 0.1.0's defaults had no entropy bonus: today's defaults are another run
+    # 0.1.0: no entropy bonus, no normalizer by default; 0.2.0: a bonus that fades, no normalizer; 0.3.0: neither
+    assert finished("0.1.0", without("ent_coef", "normalize_observations"))
+    assert finished("0.2.0", without("normalize_observations"))
+    assert not finished("0.2.0", without("ent_coef"))  # made with the bonus that fades
+    assert finished("0.3.0", named)
+    assert not finished("0.3.0", without("normalize_observations"))  # made with the normalizer of "auto"
+    assert not finished("0.1.0", {**named, "ent_coef": 0.01})
+    # A run of an earlier release's defaults is not a run of today's
     defaults = RunTask("reinforce", CARTPOLE, 1000, settings="defaults")
-    assert finished("0.2.0", {}, defaults) and not finished("0.1.0", {}, defaults)
+    assert finished("0.3.0", {}, defaults)
+    assert not finished("0.2.0", {}, defaults) and not finished("0.1.0", {}, defaults)
 
 
 def test_a_defaults_record_from_before_a_parameter_was_added_ran_without_it(tmp_path: Path) -> None:
@@ -283,16 +290,20 @@ def test_a_defaults_record_from_before_a_parameter_was_added_ran_without_it(tmp_
     task = RunTask("reinforce", CARTPOLE, 1000, settings="defaults")
     path = tmp_path / "record.json"
 
+    def record(defaults: dict[str, Any]) -> dict[str, Any]:
+        config = {**config_record(task.config(), env_action_space(CARTPOLE), "defaults"), "defaults": defaults}
+        return dict(status="ok", algo="reinforce", task=task.to_dict(), machine={"sb3_reinforce": "0.3.0"}, config=config)
+
     def finished(defaults: dict[str, Any]) -> bool:
-        record = dict(status="ok", algo="reinforce", task=task.to_dict(), machine={"sb3_reinforce": "0.2.0"})
-        record["config"] = {**config_record(task.config(), env_action_space(CARTPOLE), "defaults"), "defaults": defaults}
-        path.write_text(json.dumps(record))
+        path.write_text(json.dumps(record(defaults)))
         return is_finished(task, path)
 
     today = config_record(task.config(), env_action_space(CARTPOLE), "defaults")["defaults"]
-    assert today["normalize_observations"] is False
+    assert today["normalize_observations"] == "auto"
     assert finished(today)
-    assert finished({key: value for key, value in today.items() if key != "normalize_observations"})
+    unnamed = {key: value for key, value in today.items() if key != "normalize_observations"}
+    assert _with_former_defaults(record(unnamed))["defaults"] == {**today, "normalize_observations": False}
+    assert not finished(unnamed)  # it ran without the normalizer: not today's defaults
     assert not finished({**today, "normalize_observations": True})
 
 
@@ -316,7 +327,12 @@ def test_defaults_settings(tmp_path: Path) -> None:
     [task] = tasks
     config = config_record(task.config(), env_action_space("Acrobot-v1"), "defaults")
     assert config["defaults"]["n_epochs"] == inspect.signature(Reinforce).parameters["n_epochs"].default
-    assert config["defaults"]["ent_coef"] == "lin_0.03"  # a schedule, in the notation of the command line
+    assert config["defaults"]["normalize_observations"] == "auto"
+    with pytest.MonkeyPatch.context() as patch:  # a default schedule, as 0.2.0's entropy bonus, in the CLI's notation
+        defaults = {"ent_coef": LinearSchedule(0.03), "gamma": 0.99}
+        patch.setattr("sb3_reinforce.benchmark.plan.constructor_defaults", lambda algo: defaults)
+        scheduled = config_record(task.config(), env_action_space("Acrobot-v1"), "defaults")["defaults"]
+        assert scheduled == {"ent_coef": "lin_0.03", "gamma": 0.99}
     assert "defaults" not in config_record(RunTask("ppo", "Acrobot-v1", 7, settings="defaults").config(), None, "defaults")
     path = tmp_path / "record.json"
     record = dict(status="ok", task=task.to_dict(), config=config)

@@ -52,7 +52,8 @@ def test_presets_are_unchanged() -> None:
         n_epochs=1,  # and 10 the default
         minibatch_size=None,  # and 64 (the critic's extra passes use the minibatches)
         normalize_returns=True,
-        ent_coef=0.0,  # explicit since 0.2.0 made an entropy bonus that fades the default
+        ent_coef=0.0,  # explicit since 0.2.0 made an entropy bonus that fades the default (none again since 0.3.0)
+        normalize_observations=False,  # explicit since 0.3.0 made "auto" the default
         max_grad_norm=10.0,
     )
     assert (solved.setup.actions, solved.setup.shaping, solved.setup.max_episode_steps) == ("bernoulli", "energy", 200)

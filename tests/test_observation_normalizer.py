@@ -160,7 +160,9 @@ def test_auto_normalizes_box_observations_only():
         model = Reinforce(policy, env, policy_kwargs=kwargs, n_episodes=4, normalize_observations="auto")
         assert model.normalize_observations is False, env
         assert not isinstance(model.policy.features_extractor, ObservationNormalizer), env
-    off = Reinforce("MlpPolicy", scaled_obs_env())  # the default
+    default = Reinforce("MlpPolicy", scaled_obs_env())  # "auto" by default
+    assert default.normalize_observations is True and isinstance(default.policy.features_extractor, ObservationNormalizer)
+    off = Reinforce("MlpPolicy", scaled_obs_env(), normalize_observations=False)
     assert off.normalize_observations is False and type(off.policy.features_extractor) is FlattenExtractor
 
 

@@ -24,7 +24,9 @@ The four presets with a ``lin_<x>`` learning rate whose last batch runs past the
 ``preset-MountainCar-v0``, ``preset-MountainCarContinuous-v0``, ``preset-solved-gsde``), and only they, were re-recorded
 when the progress remaining stopped at 0 instead of going negative there (a fixed bug: the last update's learning rate
 was below 0). When the entropy bonus that fades became a default (0.2.0), every preset and entry that leaned on the
-former default named it (``ent_coef=0.0``) and all of them trained bit-identically: nothing was re-recorded.
+former default named it (``ent_coef=0.0``) and all of them trained bit-identically: nothing was re-recorded. When
+observations normalized inside the policy and no entropy bonus became the defaults (0.3.0), they all named both
+(``ent_coef=0.0, normalize_observations=False``) and this file passed unchanged.
 
 **Across CPUs the weights are equal up to float rounding, not bit for bit**: the same versions of every package give
 different float roundings on an Intel Xeon (where the file was recorded first) and an AMD EPYC (where it was recorded

@@ -22,8 +22,8 @@ from stable_baselines3.common.logger import KVWriter, Logger
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecNormalize
 
 from sb3_reinforce import Reinforce
+from sb3_reinforce.common.schedules import LinearSchedule
 from sb3_reinforce.reinforce import resume
-from sb3_reinforce.reinforce.reinforce import FADING_ENTROPY_BONUS
 
 from helpers import BASELINE_SETTINGS, make_spaces_env
 
@@ -31,6 +31,7 @@ TOTAL = 200
 BASELINES = BASELINE_SETTINGS
 ACTIONS = ["discrete", "box", "multi_discrete", "multi_binary"]
 SPLITS = [0, 40, 90, 150]
+FADING_BONUS = LinearSchedule(0.03)  # 0.2.0's default entropy bonus, a schedule over learn(TOTAL)
 # Several envs wait for the batch's longest episode: the scheduler's warning about it is expected here
 pytestmark = pytest.mark.filterwarnings("ignore:.*env steps were discarded")
 
@@ -194,8 +195,8 @@ def test_checkpoint_in_a_rollout_resumes_that_rollout() -> None:
     expected_logs, got_logs = RecordLogs(), RecordLogs()
     factory = lambda: make_env("box", 2, normalize=True)  # noqa: E731
     callback = SaveAt(at_step=33)  # saves, and training goes on
-    # The default entropy bonus fades over learn(TOTAL): a checkpoint taken inside it resumes on the same schedule
-    schedules = {"ent_coef": FADING_ENTROPY_BONUS, "learning_rate": lambda progress: 0.01 * progress}
+    # An entropy bonus that fades over learn(TOTAL): a checkpoint taken inside it resumes on the same schedule
+    schedules = {"ent_coef": FADING_BONUS, "learning_rate": lambda progress: 0.01 * progress}
     expected = new_model(factory(), expected_logs, baseline="mean", use_sde=True, **schedules).learn(TOTAL, callback=callback)
     assert callback.checkpoint is not None
     got = resumed(expected, callback.checkpoint, factory, got_logs, TOTAL)
@@ -208,9 +209,9 @@ def test_checkpoint_in_a_rollout_resumes_that_rollout() -> None:
 def test_training_stopped_in_a_rollout_resumes_that_rollout() -> None:
     expected_logs, got_logs = RecordLogs(), RecordLogs()
     factory = lambda: make_env("discrete", 2)  # noqa: E731
-    expected = new_model(factory(), expected_logs, baseline="value", ent_coef=FADING_ENTROPY_BONUS).learn(TOTAL)
+    expected = new_model(factory(), expected_logs, baseline="value", ent_coef=FADING_BONUS).learn(TOTAL)
     callback = SaveAt(at_step=33, stop=True)
-    stopped = new_model(factory(), got_logs, baseline="value", ent_coef=FADING_ENTROPY_BONUS).learn(TOTAL, callback=callback)
+    stopped = new_model(factory(), got_logs, baseline="value", ent_coef=FADING_BONUS).learn(TOTAL, callback=callback)
     assert stopped.num_timesteps < TOTAL
     # Saved after learn() returned or from the callback: the same point, the start of the rollout that was cut
     assert callback.checkpoint is not None

@@ -265,10 +265,14 @@ def is_finished(task: RunTask, record_path: Path) -> bool:
     return _with_former_defaults(record) == _as_json(today)
 
 
-#: Reinforce's defaults that a release changed: the release, and the value before it. Every entry and preset names
-#: these since (tests/test_benchmark.py), so a run of an earlier release whose settings do not name one ran with the
-#: value before, and is the run that today's settings, naming it, describe
-_FORMER_DEFAULTS: dict[str, tuple[tuple[int, ...], Any]] = {"ent_coef": ((0, 2, 0), 0.0)}
+#: Reinforce's defaults that a release changed: each release that changed one, oldest first, with the value before
+#: it. Every entry and preset names these since (tests/test_benchmark.py), so a run of an earlier release whose
+#: settings do not name one ran with the value of that release, and is the run that today's settings, naming it,
+#: describe
+_FORMER_DEFAULTS: dict[str, tuple[tuple[tuple[int, ...], Any], ...]] = {
+    "ent_coef": (((0, 2, 0), 0.0), ((0, 3, 0), "lin_0.03")),
+    "normalize_observations": (((0, 3, 0), False),),
+}
 
 
 #: Reinforce's parameters added since records were first kept, with the value that does what the code did before
@@ -283,7 +287,12 @@ def _with_former_defaults(record: dict[str, Any]) -> Any:
     if record.get("algo") != "reinforce" or version is None or not isinstance(config, dict):
         return config
     release = tuple(int(part) for part in re.findall(r"\d+", str(version))[:3])
-    former = {key: value for key, (changed_in, value) in _FORMER_DEFAULTS.items() if release < changed_in}
+    former = {}
+    for key, changes in _FORMER_DEFAULTS.items():
+        # The value before the first change that came after the record's release (none: the value of today)
+        then = [value for changed_in, value in changes if release < changed_in]
+        if then:
+            former[key] = then[0]
     config = {**config, "hyperparams": {**former, **(config.get("hyperparams") or {})}}
     if isinstance(config.get("defaults"), dict):
         config["defaults"] = {**_ADDED_PARAMETERS, **config["defaults"]}

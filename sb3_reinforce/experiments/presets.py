@@ -68,6 +68,7 @@ PRESETS: dict[str, Preset] = {
             normalize_returns=True,
             n_epochs=1,  # one gradient step per batch, as the notebook
             ent_coef=0.0,
+            normalize_observations=False,
             max_grad_norm=1e6,  # the notebook did not clip gradients
             policy_kwargs="notebook",
         ),
@@ -89,6 +90,7 @@ PRESETS: dict[str, Preset] = {
             minibatch_size=None,  # the critic's passes on the whole batch
             normalize_returns=True,
             ent_coef=0.0,
+            normalize_observations=False,
             max_grad_norm=10.0,
         ),
         timesteps=50_000,

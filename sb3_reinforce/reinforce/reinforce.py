@@ -13,7 +13,6 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import explained_variance
 from stable_baselines3.common.vec_env import VecEnv, unwrap_vec_normalize
 
-from sb3_reinforce.common.schedules import LinearSchedule
 from sb3_reinforce.common.validation import check_bool, check_int, check_number
 from sb3_reinforce.reinforce.actor import SamplingNoise, make_rollout_actor
 from sb3_reinforce.reinforce.baselines import Baseline, make_baseline
@@ -29,9 +28,6 @@ SelfReinforce = TypeVar("SelfReinforce", bound="Reinforce")
 
 # Settings of the critic, with their defaults: given otherwise with a critic-free baseline, they would be ignored
 CRITIC_DEFAULTS = {"critic_epochs": 10, "vf_coef": 0.5}
-
-#: The default entropy bonus: 0.03 at the start of training, decayed linearly to 0 at its end (the defaults study)
-FADING_ENTROPY_BONUS = LinearSchedule(0.03)
 
 #: Plain REINFORCE (Williams, 1992): no baseline, one gradient step per batch of episodes, no entropy bonus, as
 #: Reinforce's defaults were before the defaults study (tuning/defaults/).
@@ -68,8 +64,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
     implementations the ``gamma^t`` factor of the textbook estimator is dropped.
 
     The defaults (a study across the suite, ``tuning/defaults/``) subtract a learned value (GAE 0.95), follow the
-    REINFORCE step with importance-weighted minibatch passes bounded by ``target_kl``, and add an entropy bonus that
-    fades linearly from 0.03 to 0 over training; ``**PLAIN_REINFORCE``: Williams'.
+    REINFORCE step with importance-weighted minibatch passes bounded by ``target_kl``, and standardize ``Box``
+    observations inside the policy (``normalize_observations="auto"``); ``**PLAIN_REINFORCE``: Williams'.
 
     A batch is the first ``n_episodes`` episodes to *start*, each played to its end
     (:class:`~sb3_reinforce.reinforce.episode_scheduler.EpisodeScheduler`, ``model.episode_scheduler``); with
@@ -103,8 +99,10 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         applies and the env is not a ``VecNormalize`` that normalizes them already; ``True``: a ``ValueError`` where it
         does not apply. Once the model is built it says whether the policy normalizes (True or False)
     :param ent_coef: Entropy coefficient for the loss calculation (a bonus of ``ent_coef * H`` per step); it can be a
-        function of the current progress remaining (from 1 to 0), as the learning rate. The default fades from 0.03 to
-        0: the policy keeps exploring while nothing is learned yet and settles by the end (logged as ``train/ent_coef``)
+        function of the current progress remaining (from 1 to 0), as the learning rate, for example
+        ``LinearSchedule(0.03)`` (0.2.0's default): a bonus that keeps the policy exploring while nothing is learned
+        yet and lets it settle by the end (logged as ``train/ent_coef``). The default is none: with normalized
+        observations it no longer paid (the defaults study)
     :param vf_coef: Value function coefficient for the loss calculation (value baseline only)
     :param critic_epochs: Passes of the critic over each batch (value baseline only): it learns with every policy
         step, then in ``critic_epochs - 1`` passes of its own (a critic that learns slowly removes little variance)
@@ -157,8 +155,8 @@ class Reinforce(ResumableOnPolicyAlgorithm):
         reward_to_go: bool = True,
         normalize_returns: bool = True,
         bootstrap_truncated: bool = True,
-        normalize_observations: bool | Literal["auto"] = False,
-        ent_coef: float | Schedule = FADING_ENTROPY_BONUS,
+        normalize_observations: bool | Literal["auto"] = "auto",
+        ent_coef: float | Schedule = 0.0,
         vf_coef: float = 0.5,
         critic_epochs: int = 10,
         n_epochs: int = 10,
