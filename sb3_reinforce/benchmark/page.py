@@ -87,8 +87,9 @@ only over the same envs: where their envs differ, a second table keeps the envs 
 ## Out of the box: each algorithm's defaults
 
 Every algorithm with its constructor's defaults (`Reinforce("MlpPolicy", env)`, `PPO("MlpPolicy", env)`,
-`A2C("MlpPolicy", env)`) on the plain env: one env, no observation or reward normalization, no shaping, the suite's
-budget, the same seeds (`--settings defaults`). This is what a user gets before tuning anything. Each cell: the final
+`A2C("MlpPolicy", env)`) on the plain env: one env, no normalization wrapper, no shaping, the suite's budget, the
+same seeds (`--settings defaults`). This is what a user gets before tuning anything; Reinforce's defaults (since 0.3.0)
+standardize the observations inside the policy, PPO's and A2C's do not. Each cell: the final
 reward's IQM [95 % CI] across seeds and the seeds that reach the threshold; then the normalized score across envs as
 above, over the envs every algorithm ran and over those Reinforce and each peer ran. These runs appear nowhere else on
 the page.
