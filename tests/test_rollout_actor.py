@@ -209,8 +209,9 @@ def test_sampling_frequencies_match_the_policy_probabilities(space: str, actor_c
     p = np.array(probabilities)
     # Categorical logits are log(p) up to a constant per sub-action; Bernoulli ones log(p / (1 - p))
     logits = np.log(p / (1 - p)) if space == "MultiBinary" else np.log(p)
-    with th.no_grad():  # a flat Box observation is its own features (FlattenExtractor)
-        latent_pi = model.policy.mlp_extractor.forward_actor(model.policy.obs_to_tensor(observation)[0])
+    with th.no_grad():  # through the features extractor (the observation normalizer, by default)
+        features = model.policy.pi_features_extractor(model.policy.obs_to_tensor(observation)[0])
+        latent_pi = model.policy.mlp_extractor.forward_actor(features)
         model.policy.action_net.bias += th.as_tensor(logits, dtype=th.float32) - model.policy.action_net(latent_pi)[0]
     expected = distribution_params(model, observation)["probs"][0]
     np.testing.assert_allclose(expected, p, atol=1e-5)
