@@ -106,6 +106,31 @@ def test_report_only(tiny_grid: Path) -> None:
     assert "--report-only --out ..\n" in text and "](../curves_CartPole-v1.png)" in text
 
 
+def test_report_only_keeps_a_page_of_other_records(
+    tiny_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --page, the report on a probe's folder does not replace the page generated from other records."""
+    assert tiny_grid == tmp_path / "grid"
+    monkeypatch.chdir(tmp_path)
+    assert main(["--report-only", "--out", "grid"]) == 0  # no page yet: written
+    page = tmp_path / "BENCHMARKS.md"
+    assert "Generated from the run records in grid/runs/ by:" in page.read_text()
+    assert main(["--report-only", "--out", "grid"]) == 0  # the same records: rebuilt
+    shutil.copytree(tiny_grid, tmp_path / "probe")
+    before = page.read_bytes()
+    capsys.readouterr()
+    assert main(["--report-only", "--out", "probe"]) == 2
+    error = capsys.readouterr().err
+    assert "BENCHMARKS.md holds the report on the records in grid/runs/, not on probe" in error and "--page" in error
+    assert page.read_bytes() == before
+    # A hand-written page of that name is not replaced either; --page names the page to write
+    page.write_text("# My notes\n")
+    assert main(["--report-only", "--out", "grid"]) == 2
+    assert "BENCHMARKS.md is not a generated page" in capsys.readouterr().err
+    assert main(["--report-only", "--out", "probe", "--page", "BENCHMARKS.md"]) == 0
+    assert "Generated from the run records in probe/runs/ by:" in page.read_text()
+
+
 def test_rerun_skips_finished_runs_and_reports_failures(tiny_grid: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = {path.name: path.stat().st_mtime_ns for path in (tiny_grid / "runs").glob("*.json")}
     capsys.readouterr()

@@ -22,7 +22,8 @@ of the grid, evaluates each run periodically on the env's **true** reward, and w
 
 ``--report-only`` trains nothing: from every run file of ``--out`` (whichever grids wrote them) and ``grid.json``'s
 commands, it rewrites the evaluations, summaries, table and curves, and writes the benchmark's page to ``--page``
-(``BENCHMARKS.md`` by default); a grid run writes no page.
+(``BENCHMARKS.md`` by default, which it replaces only with a report on the records it was generated from); a grid run
+writes no page.
 
 The package, in the order a grid flows through it:
 

@@ -19,6 +19,7 @@ import gymnasium as gym
 
 from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
 from sb3_reinforce.benchmark.formatting import fmt_duration, fmt_steps
+from sb3_reinforce.benchmark.page_builder import page_records_folder, records_folder
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, SETTINGS
 from sb3_reinforce.benchmark.plan import (
     EVALUATIONS_PER_RUN,
@@ -43,6 +44,8 @@ __all__ = ["CHECKPOINTS", "add_arguments", "fmt_duration", "main", "run_grid", "
 
 #: Folder of ``--out`` where the local pool keeps the runs' checkpoints (removed as each run finishes)
 CHECKPOINTS = "checkpoints"
+#: The page ``--report-only`` writes without ``--page``
+DEFAULT_PAGE = "BENCHMARKS.md"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -122,9 +125,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--page",
-        default="BENCHMARKS.md",
+        default=None,
         metavar="PATH",
-        help="The Markdown page --report-only writes (the repository's BENCHMARKS.md when run from its root)",
+        help=f"The Markdown page --report-only writes (default: {DEFAULT_PAGE}, the repository's page when run from "
+        "its root, which it replaces only with a report on the records it was generated from)",
     )
 
 
@@ -137,7 +141,24 @@ def _check_args(args: argparse.Namespace) -> str | None:
         return f"unknown env id(s): {', '.join(unknown)}{hint}"
     if len(args.seeds) == 1 and args.seeds[0] < 1:
         return "--seeds N needs N >= 1"
+    if args.report_only and args.page is None:
+        return _default_page_error(Path(args.out))
     return None
+
+
+def _default_page_error(out_dir: Path) -> str | None:
+    """
+    Why the default page must not take the report on ``out_dir`` (None: it may): an existing page generated from
+    other records (a report on a probe's folder would silently replace the repository's BENCHMARKS.md).
+    """
+    page = Path(DEFAULT_PAGE)
+    if not page.is_file():
+        return None
+    folder = page_records_folder(page)
+    if folder == records_folder(out_dir, page):
+        return None
+    source = "is not a generated page" if folder is None else f"holds the report on the records in {folder}/runs/"
+    return f"{page} {source}, not on {out_dir}: pass --page PATH to write this report elsewhere (--page {page} replaces it)"
 
 
 def progress_line(done: int, failed: int, total: int, slots: int, elapsed: float) -> str:
@@ -259,8 +280,9 @@ def run_grid(args: argparse.Namespace, executor: Executor | None = None) -> int:
         print("matplotlib is not installed (pip install matplotlib): the learning curves are skipped", file=sys.stderr)
     if args.report_only:
         # From every record of --out, whichever grids wrote them: not only the last grid's envs and algorithms
-        print(write_report(out_dir, plots=plots, page=Path(args.page)))
-        print(f"Page: {args.page}; results in {out_dir}/")
+        page = Path(args.page or DEFAULT_PAGE)
+        print(write_report(out_dir, plots=plots, page=page))
+        print(f"Page: {page}; results in {out_dir}/")
         return 0
 
     try:

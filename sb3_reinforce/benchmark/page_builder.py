@@ -6,7 +6,9 @@ results (:mod:`~sb3_reinforce.benchmark.page_results`), how the grid was run, an
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,7 +46,7 @@ from sb3_reinforce.benchmark.summary import (
 from sb3_reinforce.benchmark.tables import machine_summaries
 from sb3_reinforce.experiments.config import ALGOS
 
-__all__ = ["TEMPLATE", "markdown_page"]
+__all__ = ["TEMPLATE", "markdown_page", "page_records_folder", "records_folder"]
 
 #: The page's template, as the page names it
 TEMPLATE = "sb3_reinforce/benchmark/page.py"
@@ -75,7 +77,7 @@ def markdown_page(
     # The runs with default settings have their own section: the others compare tuned settings
     rows = [row for row in all_rows if row["settings"] == "tuned"]
     tuned_records = [r for r in records if record_settings(r) == "tuned"]
-    runs_folder = _relative(out_dir, page.parent)
+    runs_folder = records_folder(out_dir, page)
     rebuild = f"python -m sb3_reinforce benchmark --report-only --out {runs_folder}"
     if page.name != "BENCHMARKS.md":
         rebuild += f" --page {page.name}"
@@ -96,6 +98,24 @@ def markdown_page(
         _per_run_section(records, envs),
     ]
     return "\n".join(part.rstrip("\n") + "\n" for part in parts)
+
+
+def records_folder(out_dir: Path, page: Path) -> str:
+    """The records' folder as a page at ``page`` names it in its header (``<folder>/runs/``)."""
+    return _relative(out_dir, page.parent)
+
+
+def page_records_folder(page: Path) -> str | None:
+    """
+    The records' folder an existing page says it was generated from (None: the page does not say so, so this report
+    did not write it).
+
+    :param page: A page that exists
+    """
+    with page.open(encoding="utf-8") as lines:
+        head = "".join(itertools.islice(lines, 5))
+    found = re.search(r"<!-- Generated from the run records in (\S+)/runs/ by:", head)
+    return found.group(1) if found else None
 
 
 def _relative(path: Path, start: Path) -> str:
