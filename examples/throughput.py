@@ -1,5 +1,6 @@
 """
-Training throughput of Reinforce against SB3's A2C and PPO, and against the raw env step rate, in one run.
+Training throughput of Reinforce against SB3's A2C and PPO, and against the raw env step rate, in one run: plain
+REINFORCE, the same with observations normalized inside the policy (``+obs_norm``), and Reinforce's defaults.
 
 Absolute speeds depend on the machine and its load: compare the ratios, measured here side by side.
 
@@ -60,8 +61,14 @@ def main(
         return make_vec_env(env_id, n_envs=n_envs, seed=seed)
 
     builders = {
-        # Plain REINFORCE, as measured in docs/performance.md (the defaults add importance-weighted minibatch steps)
+        # Plain REINFORCE, as measured in docs/performance.md since the lean rollout
         "reinforce": lambda: Reinforce("MlpPolicy", vec_env(), seed=seed, **PLAIN_REINFORCE),
+        # The same with the observations standardized inside the policy: the normalizer's cost alone
+        "+obs_norm": lambda: Reinforce(
+            "MlpPolicy", vec_env(), seed=seed, **{**PLAIN_REINFORCE, "normalize_observations": "auto"}
+        ),
+        # Reinforce's defaults: also a value baseline with GAE and importance-weighted minibatch passes
+        "defaults": lambda: Reinforce("MlpPolicy", vec_env(), seed=seed),
         "a2c": lambda: A2C("MlpPolicy", vec_env(), seed=seed),
         "ppo": lambda: PPO("MlpPolicy", vec_env(), seed=seed),
     }
@@ -72,11 +79,12 @@ def main(
             samples[name].append(training_fps(build(), timesteps))
     medians = {name: float(np.median(values)) for name, values in samples.items()}
 
-    print(f"{env_id}, {n_envs} env(s), default hyperparameters, {timesteps} steps x {repeats} (median)")
+    print(f"{env_id}, {n_envs} env(s), {timesteps} steps x {repeats} (median); A2C and PPO with their defaults")
     print(f"torch {th.__version__}, {platform.processor() or platform.machine()}, 1 torch thread")
-    print(f"{'':<12}{'steps/s':>10}{'vs a2c':>9}{'vs ppo':>9}{'of env':>9}")
+    print(f"{'':<12}{'steps/s':>10}{'vs plain':>10}{'vs a2c':>9}{'vs ppo':>9}{'of env':>9}")
     for name, fps in medians.items():
-        print(f"{name:<12}{fps:>10.0f}{fps / medians['a2c']:>8.2f}x{fps / medians['ppo']:>8.2f}x{fps / medians['env']:>8.1%}")
+        ratios = [fps / medians[other] for other in ("reinforce", "a2c", "ppo")]
+        print(f"{name:<12}{fps:>10.0f}{ratios[0]:>9.2f}x{ratios[1]:>8.2f}x{ratios[2]:>8.2f}x{fps / medians['env']:>8.1%}")
     return medians
 
 

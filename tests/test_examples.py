@@ -40,9 +40,10 @@ def test_train_cartpole() -> None:
 
 def test_throughput() -> None:
     out = run_example("throughput.py", "--timesteps", "300", "--repeats", "1", "--n-envs", "2")
-    rows = {line.split()[0]: line.split() for line in out.strip().splitlines()[-4:]}
-    assert set(rows) == {"reinforce", "a2c", "ppo", "env"}
-    assert rows["a2c"][2] == "1.00x" and rows["ppo"][3] == "1.00x" and rows["env"][4] == "100.0%"
+    rows = {line.split()[0]: line.split() for line in out.strip().splitlines()[-6:]}
+    assert set(rows) == {"reinforce", "+obs_norm", "defaults", "a2c", "ppo", "env"}
+    assert rows["reinforce"][2] == "1.00x" and rows["a2c"][3] == "1.00x" and rows["ppo"][4] == "1.00x"
+    assert rows["env"][5] == "100.0%"
     assert all(float(row[1]) > 0 for row in rows.values())
 
 
