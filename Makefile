@@ -27,8 +27,9 @@ install: $(BIN)/.installed
 train: install
 	$(BIN)/python -m sb3_reinforce train --preset solved --seed 0 --save-path models/mountain_car_solved --force --tensorboard-log runs
 
+# --durations: the slowest tests, in every log, so that the suite's time stays visible
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)
