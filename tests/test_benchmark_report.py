@@ -256,10 +256,11 @@ def test_page_times_to_threshold_and_load(fixture_page: str) -> None:
     page = fixture_page
     # CartPole: REINFORCE's seconds at its 2k-step evaluation (2.0-2.4); PPO's older records have no times: n/a
     speed = "| 7.0 [6.0, 8.0] | 12.0 [11.0, 13.0] | 1,002 [1,001, 1,003] |"
-    assert f"| reinforce | 2.2 [2.1, 2.3] | 2.2 [2.1, 2.3] {speed} 5 quiet |" in page
-    assert f"| ppo | n/a | n/a {speed} 5 unknown |" in page
+    # The CPU column: the processor each record names, without its generic words ("Test CPU")
+    assert f"| reinforce | 2.2 [2.1, 2.3] | 2.2 [2.1, 2.3] {speed} 5 quiet | 5 Test |" in page
+    assert f"| ppo | n/a | n/a {speed} 5 unknown | 5 Test |" in page
     # Pendulum: seed 0 started with a load of 3.5 on 2 CPUs; REINFORCE never reaches -200
-    assert "| reinforce | never (0/5 seeds) | never (0/5 seeds) | " in page and "| 4 quiet, 1 loaded |" in page
+    assert "| reinforce | never (0/5 seeds) | never (0/5 seeds) | " in page and "| 4 quiet, 1 loaded | 5 Test |" in page
     assert "| 3.50 / 1.00 (loaded) | ok |" in page
     assert "| CartPole-v1 | ppo | 0 | 300.00 ± 2.00 | never | never | n/a | 5.0 | 10.0 | 1,000 | unknown | ok |" in page
 

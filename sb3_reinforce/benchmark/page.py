@@ -71,10 +71,12 @@ The figures show, per algorithm, the IQM across seeds at each evaluation with it
 with the threshold, the random policy and the published figures as horizontal lines.
 """,
     timing="""\
-Timings are comparable only between runs that had a core each. The records hold the 1-minute load average when
-each run started and ended: a run is "loaded" when either exceeds the machine's CPU count by more than 0.5 (more
-runnable processes than cores: the run shared its core), "quiet" otherwise, "unknown" for records written before the
-benchmark recorded it. Rewards and evaluations do not depend on the load.
+Timings are comparable only between runs that had a core each, on the same kind of CPU: the column "CPU" counts the
+runs of each row by the processor their record names (the grid ran on more than one machine; "How it was run" lists
+them). The records hold the 1-minute load average when each run started and ended: a run is "loaded" when either
+exceeds the machine's CPU count by more than 0.5 (more runnable processes than cores: the run shared its core),
+"quiet" otherwise, "unknown" for records written before the benchmark recorded it. Rewards and evaluations depend on
+neither.
 """,
     across="""\
 ## Across envs

@@ -88,6 +88,10 @@ def _load_summary(flags: Sequence[str]) -> str:
     return ", ".join(f"{counts[flag]} {flag}" for flag in ("quiet", "loaded", "unknown") if counts[flag]) or "—"
 
 
+def _cpu_summary(cpus: Sequence[str]) -> str:
+    return ", ".join(f"{n} {cpu}" for cpu, n in sorted(Counter(cpus).items())) or "—"
+
+
 def env_section(
     env_id: str,
     rows: Sequence[dict[str, Any]],
@@ -133,7 +137,7 @@ def env_section(
         lines.append(table_row([algo, "no records yet", *("—" for _ in header[2:-1]), _published(env, algo)]))
     lines.append("")
     header = ["algo", "training s to first ≥ thr.", "training s to stay ≥ thr.", "training s per run"]
-    header += ["wall s per run", "train fps", "machine load"]
+    header += ["wall s per run", "train fps", "machine load", "CPU"]
     lines += table_header(header)
     for row in mine:
         if row["not_applicable"]:
@@ -141,7 +145,7 @@ def env_section(
         train_time = [value for value in row["train_time"] if value is not None]
         cells = [row_label(row, rows), fmt_reach_time(row, "first_time"), fmt_reach_time(row, "stays_time")]
         cells += [fmt_spread(train_time, lambda x: f"{x:,.1f}"), fmt_spread(row["wall_time"], lambda x: f"{x:,.1f}")]
-        cells += [fmt_spread(row["fps"], lambda x: f"{x:,.0f}"), _load_summary(row["load"])]
+        cells += [fmt_spread(row["fps"], lambda x: f"{x:,.0f}"), _load_summary(row["load"]), _cpu_summary(row["cpu"])]
         lines.append(table_row(cells))
     if figure is not None:
         lines += ["", f"![{env_id}: learning curves against env steps and seconds of training]({figure})"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from sb3_reinforce.benchmark.suite import SUITE
 
 __all__ = [
     "LOAD_MARGIN",
+    "cpu_name",
     "env_rank",
     "evaluation_rows",
     "load_flag",
@@ -161,6 +163,22 @@ def threshold_times(record: dict[str, Any]) -> tuple[float | None, float | None]
     return results[0], results[1]
 
 
+def cpu_name(record: dict[str, Any]) -> str:
+    """
+    The processor a run's record names, without trademark signs and generic words ("unknown" where it names none).
+
+    >>> cpu_name(dict(machine=dict(cpu="Intel(R) Xeon(R) Processor")))
+    'Intel Xeon'
+    >>> cpu_name(dict(machine=dict(cpu="AMD EPYC")))
+    'AMD EPYC'
+    >>> cpu_name(dict(status="failed"))
+    'unknown'
+    """
+    cpu = str((record.get("machine") or {}).get("cpu") or "")
+    words = [word for word in re.sub(r"\((R|TM)\)", "", cpu).split() if word.lower() not in ("processor", "cpu")]
+    return " ".join(words) or "unknown"
+
+
 def load_flag(record: dict[str, Any]) -> str:
     """
     Whether the machine was loaded during a run, from the 1-minute load average at its start and end.
@@ -274,6 +292,7 @@ def summarize(records: Sequence[dict[str, Any]], env_order: Sequence[str] = DEFA
                 train_time=[r.get("train_time") for r in ok],
                 wall_time=[r["wall_time"] for r in ok],
                 load=[load_flag(r) for r in ok + failed],
+                cpu=[cpu_name(r) for r in ok + failed],
             )
         )
     rows.sort(
