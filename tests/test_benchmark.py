@@ -185,7 +185,9 @@ def test_unknown_env_or_algo_exit_code_2(tmp_path: Path, capsys: pytest.CaptureF
     with pytest.raises(SystemExit) as exit_info:
         main(["--algos", "dqn", "--out", str(tmp_path)])
     assert exit_info.value.code == 2
+    assert "invalid choice: 'dqn'" in capsys.readouterr().err
     assert main(["--hyperparams", "ppo-learning_rate=1", "--out", str(tmp_path)]) == 2
+    assert "Invalid --hyperparams item 'ppo-learning_rate=1': expected ALGO:KEY=VALUE" in capsys.readouterr().err
     assert not (tmp_path / "runs").exists()
 
 
@@ -385,7 +387,7 @@ def test_normalize_override_replaces_the_env_setup_not_a_hyperparameter() -> Non
     assert (plain.env_setup.normalize_obs, plain.env_setup.normalize_reward) == (True, False)
     config = RunTask("ppo", "CartPole-v1", 0, overrides=parse_overrides(["ppo:normalize=false"])["ppo"]).config()
     assert not config.env_setup.normalized
-    with pytest.raises(ValueError, match="normalize must be a bool or dict"):
+    with pytest.raises(ValueError, match=r"normalize must be a bool or dict.*got 3"):
         RunTask("reinforce", "Pendulum-v1", 0, overrides={"normalize": 3}).config()
 
 

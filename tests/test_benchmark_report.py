@@ -387,7 +387,10 @@ def test_suite_thresholds_and_random_scores() -> None:
         assert random_policy_score(env_id) == pytest.approx(SUITE[env_id].random_score, abs=0.01)
 
 
-def test_runs_record_the_training_seconds_at_each_evaluation() -> None:
+def test_runs_record_the_training_seconds_at_each_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The 1-minute load average, read when the run starts and when it ends
+    loads = iter([(0.25, 0.5, 0.5), (1.75, 0.5, 0.5)])
+    monkeypatch.setattr("sb3_reinforce.benchmark.executor.os.getloadavg", lambda: next(loads))
     record = run(RunTask("reinforce", CARTPOLE, seed=0, timesteps=600, eval_freq=200, eval_episodes=2, final_episodes=2))
     assert record["status"] == "ok" and record["threshold"] == 500.0  # the suite's target, not the gym's 475
     times = record["eval_train_times"]
@@ -395,4 +398,4 @@ def test_runs_record_the_training_seconds_at_each_evaluation() -> None:
     assert times == sorted(times) and times[-1] <= record["train_time"] + 1e-6
     # The evaluation at step 0 comes before any training: its clock is a small fraction of the run's (about 1e-5)
     assert record["evaluations"][0]["timesteps"] == 0 and 0.0 <= times[0] < 0.01 * times[-1]
-    assert record["load_at_start"] >= 0.0 and record["load_at_end"] >= 0.0
+    assert (record["load_at_start"], record["load_at_end"]) == (0.25, 1.75)

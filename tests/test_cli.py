@@ -239,8 +239,8 @@ def test_hp_false_trains_without_gsde(tmp_path: Path, capsys: pytest.CaptureFixt
 
 BAD_TRAIN_ARGS = {
     "env": (["--env", "NoSuchEnv-v0"], "NoSuchEnv-v0"),
-    "preset": (["--preset", "nope"], "invalid choice"),
-    "algo": (["--algo", "dqn"], "invalid choice"),
+    "preset": (["--preset", "nope"], "invalid choice: 'nope'"),
+    "algo": (["--algo", "dqn"], "invalid choice: 'dqn'"),
     "hp_name": (["--hp", "n_epsiodes=3"], "unknown hyperparameter 'n_epsiodes'"),
     "hp_policy_argument": (
         ["--hp", "optimizer_class='RMSprop'"],
@@ -248,8 +248,8 @@ BAD_TRAIN_ARGS = {
         """--hp "policy_kwargs=dict(optimizer_class=...)")""",
     ),
     "hp_reserved": (["--hp", "seed=3"], "--seed"),
-    "hp_format": (["--hp", "n_episodes"], "key=value"),
-    "hp_value": (["--hp", "n_episodes=-1"], "n_episodes must be >= 1"),
+    "hp_format": (["--hp", "n_episodes"], "expected key=value, got 'n_episodes'"),
+    "hp_value": (["--hp", "n_episodes=-1"], "n_episodes must be >= 1, got -1"),
     "hp_gamma": (["--hp", "gamma=abc"], "hyperparameter gamma must be a number, got 'abc'"),
     "hp_policy_kwargs": (["--hp", "policy_kwargs=[8]"], "policy_kwargs must be a dict"),
     "hp_policy_kwargs_part": (
@@ -310,6 +310,7 @@ def test_bad_model_files(model_path: Path, tmp_path: Path, capsys: pytest.Captur
     assert "not a valid run config" in capsys.readouterr().err
 
     assert cli.main(["record", "--model", str(model_path), "--output", str(tmp_path / "x.avi")]) == 2
+    assert "unsupported output 'x.avi'" in capsys.readouterr().err
 
 
 def test_benchmark_is_delegated(monkeypatch: pytest.MonkeyPatch) -> None:

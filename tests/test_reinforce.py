@@ -204,10 +204,13 @@ def test_action_and_observation_spaces(space: str, baseline: str):
         SPACE_ENVS[space], n_envs=2, wrapper_class=gym.wrappers.TimeLimit, wrapper_kwargs={"max_episode_steps": 20}
     )
     model = Reinforce(policy, env, n_episodes=3, baseline=baseline, policy_kwargs=dict(net_arch=[16]), seed=0)
+    before = [parameter.detach().clone() for parameter in model.policy.parameters()]
     model.learn(100)
     assert model._n_updates >= 1
+    assert any(not th.equal(old, new) for old, new in zip(before, model.policy.parameters(), strict=True))
     obs = env.reset()
     actions, _ = model.predict(obs, deterministic=True)
+    assert actions.shape == (2, *env.action_space.shape)
     assert all(env.action_space.contains(action) for action in actions)
 
 
@@ -222,8 +225,25 @@ def test_gsde(sde_sample_freq: int):
         policy_kwargs=dict(net_arch=[16]),
         seed=0,
     )
-    model.learn(400)
-    assert model._n_updates >= 1
+
+    class RecordNoise(BaseCallback):
+        """The gSDE noise matrix that acted at each step (one env)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.matrices: list[np.ndarray] = []
+
+        def _on_step(self) -> bool:
+            self.matrices.append(self.locals["actor"]._noise_mat.copy())
+            return True
+
+    callback = RecordNoise()
+    model.learn(400, callback=callback)  # one batch: two Pendulum episodes of 200 steps
+    assert model._n_updates >= 1 and len(callback.matrices) == 400
+    matrices = callback.matrices
+    new_matrix_at = [step for step in range(1, 400) if not np.array_equal(matrices[step - 1], matrices[step])]
+    # Every 4 steps of the rollout, or with -1 at the start of each episode
+    assert new_matrix_at == (list(range(4, 400, 4)) if sde_sample_freq == 4 else [200])
 
 
 def test_policy_subclass_is_not_bypassed_by_the_fast_sampler():

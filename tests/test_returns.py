@@ -73,7 +73,9 @@ def test_whole_episode_returns_in_training():
 
 
 def test_value_baseline_terminated_episode():
-    for batch in record_batches(make_model(False, baseline="value"), 18):
+    batches = record_batches(make_model(False, baseline="value"), 18)
+    assert len(batches) == 3  # 18 steps, batches of 2 episodes of 3 steps
+    for batch in batches:
         # Monte-Carlo advantage G_t - V(s_t) (gae_lambda=1), critic target G_t: never bootstrapped
         np.testing.assert_allclose(batch["returns"], REWARD_TO_GO * 2, rtol=1e-5)
         np.testing.assert_allclose(batch["advantages"], np.array(REWARD_TO_GO * 2) - batch["values"], rtol=1e-5, atol=1e-6)

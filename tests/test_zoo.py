@@ -78,7 +78,7 @@ def test_missing_rl_zoo3_names_the_install_command(monkeypatch: pytest.MonkeyPat
         main(["train", "--env", "CartPole-v1"])
 
 
-def test_entry_point_defaults() -> None:
+def test_entry_point_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     shipped = ["--conf-file", str(HYPERPARAMS_FILE)]
     assert zoo_arguments("train", ["--env", "CartPole-v1"]) == ["--env", "CartPole-v1", "--algo", "reinforce", *shipped]
     # The user's hyperparameter file, in any spelling, wins
@@ -89,6 +89,7 @@ def test_entry_point_defaults() -> None:
     assert zoo_arguments("enjoy", ["-f", "logs"]) == ["-f", "logs", "--algo", "reinforce"]
     assert main([]) == 2
     assert main(["bogus"]) == 2
+    assert "error: unknown command 'bogus'" in capsys.readouterr().err
 
 
 def test_shipped_yml_entries_are_reinforce_arguments() -> None:

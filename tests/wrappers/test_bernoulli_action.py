@@ -150,12 +150,12 @@ def test_bit_mapping_property(data: st.DataObject) -> None:
         (lambda: BoxActionEnv((2, 2)), {}, ValueError, "one-dimensional"),
         (lambda: BoxActionEnv((3,)), {"discrete": True}, ValueError, "single dimension"),
         (lambda: BoxActionEnv((3,)), {"low": [0.0, 1.0]}, ValueError, r"shape \(3,\).*\[0.0, 1.0\]"),
-        (lambda: BoxActionEnv((3,)), {"high": [[1.0, 1.0, 1.0]]}, ValueError, "shape"),
+        (lambda: BoxActionEnv((3,)), {"high": [[1.0, 1.0, 1.0]]}, ValueError, r"shape \(3,\), got \[\[1\.0, 1\.0, 1\.0\]\]"),
         (lambda: BoxActionEnv((3,)), {"low": -5.0}, ValueError, "`low`=-5.0 lies outside"),
         (lambda: BoxActionEnv((3,)), {"high": [0.0, 0.0, 3.5]}, ValueError, r"`high`=\[0.0, 0.0, 3.5\] lies outside"),
         (lambda: BoxActionEnv((3,)), {"low": np.nan}, ValueError, "finite.*nan"),
         (lambda: BoxActionEnv((3,)), {"high": "big"}, ValueError, "'big'"),
-        (lambda: gym.make("MountainCarContinuous-v0"), {"low": -1.5}, ValueError, "outside"),
+        (lambda: gym.make("MountainCarContinuous-v0"), {"low": -1.5}, ValueError, "`low`=-1.5 lies outside"),
     ],
 )
 def test_bad_arguments(make_env: Any, kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
@@ -175,9 +175,9 @@ def test_bad_arguments(make_env: Any, kwargs: dict[str, Any], error: type[Except
         (3, False, np.array([1, 0]), r"shape \(3,\).*got shape \(2,\)"),
         (3, False, 1, r"got shape \(\)"),
         (3, False, [1, 0, 2], r"\[1, 0, 2\]"),
-        (3, False, ["a", "b", "c"], "dtype"),
-        (1, True, 2, "Discrete"),
-        (1, True, [1, 0], "Discrete"),
+        (3, False, ["a", "b", "c"], r"\['a', 'b', 'c'\].*got dtype <U1"),
+        (1, True, 2, r"Invalid action 2: expected 0 or 1 for the Discrete\(2\)"),
+        (1, True, [1, 0], r"Invalid action \[1, 0\]: .*Discrete\(2\).*got shape \(2,\)"),
     ],
 )
 def test_bad_actions(n: int, discrete: bool, action: Any, match: str) -> None:

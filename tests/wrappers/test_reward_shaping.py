@@ -203,7 +203,8 @@ def test_energy_preset_scale() -> None:
     assert isinstance(env, PotentialShaping)
     assert env.scale == ENERGY_SCALE == 5000.0 and env.gamma == 0.99
     goal, valley = np.array([0.45, 0.0]), np.array([-math.pi / 6, 0.0])
-    assert 5.0 < env.phi(goal) - env.phi(valley) < 15.0
+    # By hand (ENERGY_SCALE's comment): 5000 * (0.0025 / 3) * (sin(3 * 0.45) - sin(-pi / 2)), about 8.2
+    assert env.phi(goal) - env.phi(valley) == pytest.approx(5000 * 0.0025 / 3 * (math.sin(1.35) + 1), rel=1e-12)
     assert PotentialShaping(mountain_car(), mechanical_energy, gamma=0.99, scale=1.0).phi(goal) == mechanical_energy(goal)
     assert PotentialShaping(mountain_car(), mechanical_energy, gamma=0.99).scale == 1.0
 
