@@ -121,12 +121,17 @@ def test_report_only_keeps_a_page_of_other_records(
     capsys.readouterr()
     assert main(["--report-only", "--out", "probe"]) == 2
     error = capsys.readouterr().err
-    assert "BENCHMARKS.md holds the report on the records in grid/runs/, not on probe" in error and "--page" in error
+    assert "BENCHMARKS.md holds the report on the records in grid/runs/, not on probe: pass --out grid" in error
+    assert "--page PATH" in error
     assert page.read_bytes() == before
     # A hand-written page of that name is not replaced either; --page names the page to write
     page.write_text("# My notes\n")
     assert main(["--report-only", "--out", "grid"]) == 2
     assert "BENCHMARKS.md is not a generated page" in capsys.readouterr().err
+    # A folder without records: nothing to report on (it wrote an empty report)
+    assert main(["--report-only", "--out", "nothing", "--page", "elsewhere.md"]) == 2
+    assert "no run records in nothing/runs/" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere.md").exists() and not (tmp_path / "nothing").exists()
     assert main(["--report-only", "--out", "probe", "--page", "BENCHMARKS.md"]) == 0
     assert "Generated from the run records in probe/runs/ by:" in page.read_text()
 

@@ -141,8 +141,12 @@ def _check_args(args: argparse.Namespace) -> str | None:
         return f"unknown env id(s): {', '.join(unknown)}{hint}"
     if len(args.seeds) == 1 and args.seeds[0] < 1:
         return "--seeds N needs N >= 1"
-    if args.report_only and args.page is None:
-        return _default_page_error(Path(args.out))
+    if args.report_only:
+        runs = Path(args.out) / "runs"
+        if not any(runs.glob("*.json")):
+            return f"no run records in {runs}/: --out names the output folder of a grid to report on"
+        if args.page is None:
+            return _default_page_error(Path(args.out))
     return None
 
 
@@ -157,8 +161,12 @@ def _default_page_error(out_dir: Path) -> str | None:
     folder = page_records_folder(page)
     if folder == records_folder(out_dir, page):
         return None
-    source = "is not a generated page" if folder is None else f"holds the report on the records in {folder}/runs/"
-    return f"{page} {source}, not on {out_dir}: pass --page PATH to write this report elsewhere (--page {page} replaces it)"
+    if folder is None:
+        return f"{page} is not a generated page: pass --page PATH to write the report elsewhere (--page {page} replaces it)"
+    return (
+        f"{page} holds the report on the records in {folder}/runs/, not on {out_dir}: pass --out {folder} to rebuild "
+        f"it, or --page PATH to write this report elsewhere (--page {page} replaces it)"
+    )
 
 
 def progress_line(done: int, failed: int, total: int, slots: int, elapsed: float) -> str:
