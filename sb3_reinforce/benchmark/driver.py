@@ -19,7 +19,7 @@ import gymnasium as gym
 
 from sb3_reinforce.benchmark.executor import Executor, LocalExecutor
 from sb3_reinforce.benchmark.formatting import fmt_duration, fmt_steps
-from sb3_reinforce.benchmark.page_builder import page_records_folder, records_folder
+from sb3_reinforce.benchmark.page_builder import DEFAULT_PAGE, page_records_folder, records_folder
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, SETTINGS
 from sb3_reinforce.benchmark.plan import (
     EVALUATIONS_PER_RUN,
@@ -44,8 +44,6 @@ __all__ = ["CHECKPOINTS", "add_arguments", "fmt_duration", "main", "run_grid", "
 
 #: Folder of ``--out`` where the local pool keeps the runs' checkpoints (removed as each run finishes)
 CHECKPOINTS = "checkpoints"
-#: The page ``--report-only`` writes without ``--page``
-DEFAULT_PAGE = "BENCHMARKS.md"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -46,10 +46,16 @@ from sb3_reinforce.benchmark.summary import (
 from sb3_reinforce.benchmark.tables import machine_summaries
 from sb3_reinforce.experiments.config import ALGOS
 
-__all__ = ["TEMPLATE", "markdown_page", "page_records_folder", "records_folder"]
+__all__ = ["DEFAULT_PAGE", "TEMPLATE", "markdown_page", "page_records_folder", "records_folder"]
 
 #: The page's template, as the page names it
 TEMPLATE = "sb3_reinforce/benchmark/page.py"
+#: The page ``--report-only`` writes without ``--page``; the rebuild command a page quotes names any other
+DEFAULT_PAGE = "BENCHMARKS.md"
+#: The header's line that names the records, ``...records in {runs}/ by: {rebuild}``, as a pattern that finds the
+#: records' folder (built from the template, so that the two cannot drift apart)
+_BEFORE_RUNS, _AFTER_RUNS = next(line for line in SECTIONS["header"].splitlines() if "{runs}" in line).split("{runs}")
+_SOURCE_PATTERN = re.compile(re.escape(_BEFORE_RUNS) + r"(\S+)/runs" + re.escape(_AFTER_RUNS.split("{")[0]))
 
 
 def markdown_page(
@@ -79,7 +85,7 @@ def markdown_page(
     tuned_records = [r for r in records if record_settings(r) == "tuned"]
     runs_folder = records_folder(out_dir, page)
     rebuild = f"python -m sb3_reinforce benchmark --report-only --out {runs_folder}"
-    if page.name != "BENCHMARKS.md":
+    if page.name != DEFAULT_PAGE:
         rebuild += f" --page {page.name}"
     figures = figures or {}
     parts = [
@@ -114,7 +120,7 @@ def page_records_folder(page: Path) -> str | None:
     """
     with page.open(encoding="utf-8") as lines:
         head = "".join(itertools.islice(lines, 5))
-    found = re.search(r"<!-- Generated from the run records in (\S+)/runs/ by:", head)
+    found = _SOURCE_PATTERN.search(head)
     return found.group(1) if found else None
 
 
