@@ -280,6 +280,19 @@ class RecordBatchCallback(BaseCallback):
         return True
 
 
+class RecordNoise(BaseCallback):
+    """The gSDE noise matrix that acted at each step of the first env (the actor's single matrix with one env)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.matrices: list[np.ndarray] = []
+
+    def _on_step(self) -> bool:
+        actor = self.locals["actor"]
+        self.matrices.append((actor._noise_mat if self.training_env.num_envs == 1 else actor._noise_mats[0]).copy())
+        return True
+
+
 def record_batches(model: BaseAlgorithm, total_timesteps: int, **learn_kwargs: Any) -> list[dict[str, Any]]:
     """``model.learn(total_timesteps)``, returning the batches it trained on (:class:`RecordBatchCallback`)."""
     callback = RecordBatchCallback()

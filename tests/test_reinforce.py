@@ -26,6 +26,7 @@ from helpers import (
     FirstActionEnv,
     FixedRewardEnv,
     RandomLengthEnv,
+    RecordNoise,
     record_batches,
     softmax,
 )
@@ -225,18 +226,6 @@ def test_gsde(sde_sample_freq: int):
         policy_kwargs=dict(net_arch=[16]),
         seed=0,
     )
-
-    class RecordNoise(BaseCallback):
-        """The gSDE noise matrix that acted at each step (one env)."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.matrices: list[np.ndarray] = []
-
-        def _on_step(self) -> bool:
-            self.matrices.append(self.locals["actor"]._noise_mat.copy())
-            return True
-
     callback = RecordNoise()
     model.learn(400, callback=callback)  # one batch: two Pendulum episodes of 200 steps
     assert model._n_updates >= 1 and len(callback.matrices) == 400

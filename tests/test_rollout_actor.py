@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.distributions import (
     BernoulliDistribution,
     CategoricalDistribution,
@@ -21,7 +20,7 @@ from stable_baselines3.common.utils import polyak_update
 from sb3_reinforce import Reinforce
 from sb3_reinforce.reinforce.actor import NumpyActor, SamplingNoise, TorchActor, make_rollout_actor
 
-from helpers import IDENTITY_ENVS, make_spaces_env, softmax
+from helpers import IDENTITY_ENVS, RecordNoise, make_spaces_env, softmax
 
 
 class BoxActionEnv(gym.Env):
@@ -280,19 +279,9 @@ def test_gsde_noise_is_resampled_for_each_episode(n_envs: int):
     assert (n_envs == 1) != np.array_equal(actor._noise_mat, before[0])
 
     # In a rollout: episodes of one env (5 steps each) use different noise, steps within an episode the same one
-    class RecordNoise(BaseCallback):
-        def __init__(self):
-            super().__init__()
-            self.noise: list[np.ndarray] = []
-
-        def _on_step(self) -> bool:
-            actor = self.locals["actor"]
-            self.noise.append((actor._noise_mat if n_envs == 1 else actor._noise_mats[0]).copy())
-            return True
-
     callback = RecordNoise()
     model.learn(10 * n_envs, callback=callback)
-    matrices = callback.noise[:10]
+    matrices = callback.matrices[:10]
     assert all(np.array_equal(matrices[0], m) for m in matrices[1:5])
     assert not np.array_equal(matrices[4], matrices[5])
 
