@@ -8,6 +8,8 @@ LINT_PATHS = sb3_reinforce/ tests/ examples/
 TORCH_PIN ?= torch==2.13.0
 # Extras of the package to install: CI adds the optional integrations (EXTRAS=tests,zoo,ray) and runs their tests too
 EXTRAS ?= tests
+# pytest workers of `make test` (auto: one per core)
+TEST_WORKERS ?= auto
 export OMP_NUM_THREADS ?= 1
 export SDL_VIDEODRIVER ?= dummy
 
@@ -27,9 +29,10 @@ install: $(BIN)/.installed
 train: install
 	$(BIN)/python -m sb3_reinforce train --preset solved --seed 0 --save-path models/mountain_car_solved --force --tensorboard-log runs
 
-# --durations: the slowest tests, in every log, so that the suite's time stays visible
+# -n: one pytest worker per core (pytest-xdist; worksteal balances the long tests); --durations: the slowest tests,
+# in every log, so that the suite's time stays visible
 test: install
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=15
 
 lint: install
 	$(BIN)/ruff check $(LINT_PATHS)

@@ -2,8 +2,9 @@
 Sample efficiency of a preset over several seeds: from when the periodic evaluations stay at or above a threshold.
 
 Each seed is ``python -m sb3_reinforce train --preset P --seed S --eval-freq F`` (the same experiment API): the
-deterministic policy is evaluated on the env's true reward (10 episodes, frozen observation statistics) at step 0,
-every ``--eval-freq`` steps and at the end, then over 100 episodes (``--final-episodes``). One line per seed, then a summary.
+deterministic policy is evaluated on the env's true reward (10 episodes, ``--eval-freq-episodes``; frozen observation
+statistics) at step 0, every ``--eval-freq`` steps and at the end, then over 100 episodes (``--final-episodes``). One
+line per seed, then a summary.
 
     python examples/sample_efficiency.py --preset cartpole --seeds 0 1 2 3 4 --threshold 500 --eval-freq 2500
     python examples/sample_efficiency.py --preset solved --seeds 0 1 2 3 4 --threshold 90 --eval-freq 2500
@@ -38,6 +39,7 @@ def main(
     max_episode_steps: int | None = None,
     hyperparams: dict[str, Any] | None = None,
     final_episodes: int = 100,
+    eval_freq_episodes: int = 10,
 ) -> list[dict]:
     """
     Train the preset (with the given overrides) once per seed with periodic evaluations.
@@ -59,7 +61,7 @@ def main(
             max_episode_steps=max_episode_steps,
             hyperparams=hyperparams,
         )
-        result = train(config, eval_freq=eval_freq, eval_episodes=final_episodes)
+        result = train(config, eval_freq=eval_freq, eval_freq_episodes=eval_freq_episodes, eval_episodes=final_episodes)
         steps = [point["timesteps"] for point in result.evaluations]
         means = [point["mean_reward"] for point in result.evaluations]
         first, stays = steps_to_threshold(steps, means, threshold)
@@ -92,6 +94,7 @@ if __name__ == "__main__":
     parser.add_argument("--timesteps", type=int, default=None, help="budget (the preset's)")
     parser.add_argument("--actions", choices=["continuous", "bernoulli"], default=None, help="(the preset's)")
     parser.add_argument("--max-episode-steps", type=int, default=None, help="training time limit (the preset's)")
+    parser.add_argument("--eval-freq-episodes", type=int, default=10, help="episodes of each periodic evaluation")
     parser.add_argument("--final-episodes", type=int, default=100, help="episodes of the final evaluation")
     parser.add_argument("--hp", type=parse_hyperparameter, action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
@@ -105,4 +108,5 @@ if __name__ == "__main__":
         max_episode_steps=args.max_episode_steps,
         hyperparams=dict(args.hp),
         final_episodes=args.final_episodes,
+        eval_freq_episodes=args.eval_freq_episodes,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from importlib.metadata import PackageNotFoundError
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from sb3_reinforce.benchmark.report import (
 )
 from sb3_reinforce.benchmark.stats import evaluation_train_times
 from sb3_reinforce.benchmark.suite import GRID_BUDGET_CORE_SECONDS, SUITE, random_policy_score
+from sb3_reinforce.benchmark.tables import machine_summaries
+from sb3_reinforce.experiments.records import machine_info
 
 ROOT = Path(sb3_reinforce.__file__).resolve().parents[1]
 CARTPOLE, PENDULUM, TOY = "CartPole-v1", "Pendulum-v1", "Toy-v0"  # Toy-v0: an env outside the suite and gym
@@ -186,13 +189,20 @@ def test_page_from_fixture_records_is_byte_identical(tmp_path: Path) -> None:
 
 
 def test_page_from_the_committed_records_is_byte_identical(tmp_path: Path) -> None:
+    # The records and grid.json alone, copied as into a fresh clone, rebuild the committed page and every committed
+    # output (figures, tables) byte for byte; the fixture test above checks the rebuild's other invariants
     committed = ROOT / "benchmark" / "results"
     if not list((committed / "runs").glob("*.json")):
         pytest.skip("no committed benchmark records")
     repo = tmp_path / "repo"
     shutil.copytree(committed / "runs", repo / "benchmark" / "results" / "runs")
     shutil.copy(committed / "grid.json", repo / "benchmark" / "results")
-    page = assert_rebuilds_byte_for_byte(repo, tmp_path)["BENCHMARKS.md"].decode()
+    rebuilt = build(repo)
+    for name, content in rebuilt.items():
+        assert content == (ROOT / name).read_bytes(), (
+            f"{name} is not its records' rebuild: python -m sb3_reinforce benchmark --report-only --out benchmark/results"
+        )
+    page = rebuilt["BENCHMARKS.md"].decode()
     assert "--report-only --out benchmark/results\n" in page
     assert "![CartPole-v1: learning curves against env steps and seconds of training](benchmark/results/curves_" in page
 
@@ -372,6 +382,24 @@ def test_grid_file_keeps_every_command(tmp_path: Path) -> None:
     grid = json.loads((tmp_path / "grid.json").read_text())
     assert grid["command"] == "python old" and grid["commands"] == ["python old", "python new"]
     assert read_commands(tmp_path) == ["python old", "python new"] and read_commands(tmp_path / "none") == []
+
+
+def test_records_name_the_physics_engines_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A MuJoCo task's numbers differ between MuJoCo releases: a record names the engines' versions, where installed
+    installed = {"mujoco": "9.8.7"}
+
+    def version(name: str) -> str:
+        if name not in installed:
+            raise PackageNotFoundError(name)
+        return installed[name]
+
+    monkeypatch.setattr("importlib.metadata.version", version)
+    machine = machine_info()
+    assert machine["mujoco"] == "9.8.7" and "box2d" not in machine
+    assert machine_summaries([dict(machine=machine)])[0].endswith(", mujoco 9.8.7 (1 runs)")
+    # Records written before the engines were recorded read as they did
+    del machine["mujoco"]
+    assert machine_summaries([dict(machine=machine)])[0].endswith(f"sb3_reinforce {sb3_reinforce.__version__} (1 runs)")
 
 
 def test_suite_thresholds_and_random_scores() -> None:

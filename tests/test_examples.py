@@ -58,6 +58,7 @@ def test_sample_efficiency_with_overrides() -> None:
         "sample_efficiency.py",
         *("--preset", "solved", "--actions", "continuous", "--hp", "use_sde=True", "--hp", "sde_sample_freq=1"),
         *("--seeds", "0", "--timesteps", "400", "--eval-freq", "200", "--threshold", "90", "--final-episodes", "2"),
+        *("--eval-freq-episodes", "2"),
     )
     lines = out.strip().splitlines()
     overrides = "actions='continuous', use_sde=True, sde_sample_freq=1"

@@ -26,7 +26,7 @@ from helpers import checkpoint_interval
 
 ROOT = Path(sb3_reinforce.__file__).resolve().parents[1]
 CARTPOLE = "CartPole-v1"
-GRID = ["--algos", "reinforce", "--envs", CARTPOLE, "--seeds", "1", "--timesteps", "20000", "--eval-freq", "4000"]
+GRID = ["--algos", "reinforce", "--envs", CARTPOLE, "--seeds", "1", "--timesteps", "10000", "--eval-freq", "2500"]
 GRID += ["--eval-episodes", "2", "--final-episodes", "3", "--workers", "1", "--checkpoint-freq", "1500"]
 #: What a record says about the run itself (the rest: timings, machine, when it ran, whether it was resumed)
 RESULT_KEYS = ("status", "task", "config", "evaluations", "final", "num_timesteps", "first_threshold_steps")
@@ -45,7 +45,7 @@ def record(out: Path) -> dict[str, Any]:
 
 def test_local_pool_run_killed_at_a_random_moment_resumes(tmp_path: Path) -> None:
     # The grid's one run, uninterrupted (in this process: the record does not depend on where a run ran)
-    expected = run(RunTask("reinforce", CARTPOLE, 0, timesteps=20000, eval_freq=4000, eval_episodes=2, final_episodes=3))
+    expected = run(RunTask("reinforce", CARTPOLE, 0, timesteps=10000, eval_freq=2500, eval_episodes=2, final_episodes=3))
     assert expected["resumed_from"] is None
 
     out = tmp_path / "killed"
@@ -53,7 +53,7 @@ def test_local_pool_run_killed_at_a_random_moment_resumes(tmp_path: Path) -> Non
     command = [sys.executable, "-m", "sb3_reinforce", "benchmark", *GRID, "--out", str(out)]
     # Its own process group: the kill takes the pool's worker processes down with the driver
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    # A moment within three checkpoint intervals of the second (of about thirteen), drawn at random
+    # A moment within three checkpoint intervals of the second (of six), drawn at random
     delay = random.uniform(0.0, 3 * checkpoint_interval(process, lambda: next((out / "checkpoints").glob("*.zip"), None)))
     time.sleep(delay)
     os.killpg(process.pid, signal.SIGKILL)

@@ -28,8 +28,8 @@ from helpers import checkpoint_interval
 
 ROOT = Path(sb3_reinforce.__file__).resolve().parents[1]
 # A CartPole run of a few seconds with several checkpoints and periodic evaluations
-RUN = ["train", "--env", "CartPole-v1", "--timesteps", "20000", "--seed", "3", "--hp", "n_episodes=4", "--n-envs", "2"]
-RUN += ["--eval-freq", "4000", "--eval-freq-episodes", "2", "--eval-episodes", "3", "--checkpoint-freq", "1500"]
+RUN = ["train", "--env", "CartPole-v1", "--timesteps", "10000", "--seed", "3", "--hp", "n_episodes=4", "--n-envs", "2"]
+RUN += ["--eval-freq", "2500", "--eval-freq-episodes", "2", "--eval-episodes", "3", "--checkpoint-freq", "1500"]
 RUN += ["--no-progress-bar"]
 
 
@@ -67,7 +67,7 @@ def test_sigkill_at_a_random_moment_then_resume(uninterrupted: Path, tmp_path: P
     path = tmp_path / "run"
     checkpoint = Path(f"{path}_checkpoint.zip")
     process = start(path)
-    # A moment within three checkpoint intervals of the second (of about thirteen), drawn at random
+    # A moment within three checkpoint intervals of the second (of six), drawn at random
     delay = random.uniform(0.0, 3 * checkpoint_interval(process, lambda: checkpoint))
     time.sleep(delay)
     process.kill()  # SIGKILL: nothing of the run's own clean-up happens

@@ -239,7 +239,7 @@ def test_sampling_noise_is_reproducible_across_block_boundaries():
 def test_every_box_shape_learn_save_load_predict(tmp_path, shape, use_sde: bool):
     env = make_vec_env(BoxActionEnv, n_envs=2, env_kwargs=dict(shape=shape), seed=0)
     model = Reinforce("MlpPolicy", env, n_episodes=2, use_sde=use_sde, policy_kwargs=dict(net_arch=[8]), seed=0)
-    model.learn(2_000)
+    model.learn(600)
     assert model._n_updates >= 50
     assert model.rollout_buffer.actions.shape[1] == int(np.prod(shape))
     model.save(tmp_path / "model")

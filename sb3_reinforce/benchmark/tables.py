@@ -126,6 +126,8 @@ def machine_summaries(records: Sequence[dict[str, Any]]) -> list[str]:
                 f"{machine['cpu']}, {machine['cpu_count']} CPUs; Python {machine['python']}, torch {machine['torch']}, "
                 f"stable-baselines3 {machine['stable_baselines3']}, gymnasium {machine['gymnasium']}, "
                 f"numpy {machine.get('numpy', '?')}, sb3_reinforce {machine.get('sb3_reinforce', '?')}"
+                # Recorded since 2026-12-03: older records name no physics engine
+                + "".join(f", {engine} {machine[engine]}" for engine in ("mujoco", "box2d") if engine in machine)
             ] += 1
     return [f"{text} ({n} runs)" for text, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 

@@ -45,7 +45,12 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
 
 
 def machine_info() -> dict[str, Any]:
-    """The CPU, core count, platform and library versions of this machine (recorded with every run)."""
+    """
+    The CPU, core count, platform and library versions of this machine (recorded with every run), with the physics
+    engines' where installed: a MuJoCo task's numbers differ between MuJoCo releases.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
     import gymnasium as gym
     import numpy as np
     import stable_baselines3
@@ -53,6 +58,12 @@ def machine_info() -> dict[str, Any]:
 
     import sb3_reinforce
 
+    physics = {}
+    for engine in ("mujoco", "box2d"):
+        try:
+            physics[engine] = version(engine)
+        except PackageNotFoundError:
+            pass
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
@@ -69,4 +80,5 @@ def machine_info() -> dict[str, Any]:
         gymnasium=gym.__version__,
         torch=th.__version__,
         numpy=np.__version__,
+        **physics,
     )
