@@ -15,6 +15,7 @@ import numpy as np
 from sb3_reinforce.benchmark.formatting import fmt_iqm, fmt_reach, fmt_solved, fmt_spread, fmt_steps, table_row
 from sb3_reinforce.benchmark.peers import DEFAULT_ENVS, algo_rank
 from sb3_reinforce.benchmark.summary import env_rank, run_label
+from sb3_reinforce.experiments.records import PHYSICS_ENGINES
 
 __all__ = ["machine_summaries", "markdown_across_envs", "markdown_runs", "markdown_table", "table_md"]
 
@@ -127,7 +128,7 @@ def machine_summaries(records: Sequence[dict[str, Any]]) -> list[str]:
                 f"stable-baselines3 {machine['stable_baselines3']}, gymnasium {machine['gymnasium']}, "
                 f"numpy {machine.get('numpy', '?')}, sb3_reinforce {machine.get('sb3_reinforce', '?')}"
                 # Recorded since 2026-12-03: older records name no physics engine
-                + "".join(f", {engine} {machine[engine]}" for engine in ("mujoco", "box2d") if engine in machine)
+                + "".join(f", {engine} {machine[engine]}" for engine in PHYSICS_ENGINES if engine in machine)
             ] += 1
     return [f"{text} ({n} runs)" for text, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
 

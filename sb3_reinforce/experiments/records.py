@@ -9,7 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-__all__ = ["machine_info", "write_json_atomic", "write_text_atomic"]
+__all__ = ["PHYSICS_ENGINES", "machine_info", "write_json_atomic", "write_text_atomic"]
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
@@ -44,6 +44,10 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, default=repr) + "\n")
 
 
+#: Packages whose versions a record names where installed: a task's numbers differ between their releases
+PHYSICS_ENGINES = ("mujoco", "box2d")
+
+
 def machine_info() -> dict[str, Any]:
     """
     The CPU, core count, platform and library versions of this machine (recorded with every run), with the physics
@@ -59,7 +63,7 @@ def machine_info() -> dict[str, Any]:
     import sb3_reinforce
 
     physics = {}
-    for engine in ("mujoco", "box2d"):
+    for engine in PHYSICS_ENGINES:
         try:
             physics[engine] = version(engine)
         except PackageNotFoundError:
