@@ -22,6 +22,7 @@ from sb3_reinforce.benchmark import RunTask, main
 from sb3_reinforce.benchmark.driver import write_grid_file
 from sb3_reinforce.benchmark.executor import run
 from sb3_reinforce.benchmark.page_builder import _time_by_group
+from sb3_reinforce.benchmark.page_results import _below_published
 from sb3_reinforce.benchmark.plan import env_threshold
 from sb3_reinforce.benchmark.report import (
     load_flag,
@@ -243,8 +244,16 @@ def test_time_by_group_says_how_far_over_the_budget() -> None:
     assert GRID_BUDGET_CORE_SECONDS == 16 * 3600
     runs = [{"algo": "ppo", "settings": "tuned", "task": {"settings": "tuned"}, "wall_time": 10 * 3600.0}] * 2
     lines = _time_by_group(runs, {("a2c", "tuned"): 4 * 3600.0}, unknown=0)
-    assert "the projection is 1.50 times that budget." in lines[1]
+    assert "the projection is 1.50 times that budget. The peers' runs alone, " in lines[1]
+    assert "come to 24h00m, 1.50 times the budget: no change to REINFORCE's runs could bring the grid within it." in lines[1]
     assert lines[-2:] == ["| ppo | tuned | 2 | 20h00m | 0s | 20h00m | 83% |", "| a2c | tuned | 0 | 0s | 4h00m | 4h00m | 17% |"]
+    # REINFORCE's 20 h over a budget of 16 h: the peers' 4 h fit, so no sentence about them
+    reinforce_runs = [{**run, "algo": "reinforce"} for run in runs]
+    lines = _time_by_group(reinforce_runs, {("a2c", "tuned"): 4 * 3600.0}, unknown=0)
+    assert lines[1].endswith("the projection is 1.50 times that budget.")
+    # Nothing left to estimate: the total is measured
+    lines = _time_by_group(runs * 2, {}, unknown=0)
+    assert "(16h00m of one core): the measured total is 2.50 times that budget." in lines[1]
 
 
 def test_page_scores_each_env_against_the_suite_threshold(fixture_page: str) -> None:
@@ -286,6 +295,9 @@ def test_when_to_choose_reinforce_is_drawn_from_the_numbers(fixture_page: str) -
     assert f"(+180.0, {180.0 / (500.0 - 23.68):+.3f} normalized)" in cartpole
     assert "seeds solved 5/5 against 0/5" in cartpole
     assert "training seconds to the threshold not recorded for ppo" in cartpole
+    # PPO's CI [310, 330] lies below the zoo's published 500: the sentence says so, and the count names it
+    assert "ppo's whole CI lies below the zoo's published 500.0 (rl-baselines3-zoo benchmark.md" in cartpole
+    assert "published figure (their whole 95 % CI): 1 (CartPole-v1 vs ppo)." in when
     pendulum = when.split("- **Pendulum-v1**: ")[1].split("\n- **")[0]
     assert "vs sac: final reward **lower**" in pendulum
     assert "median training seconds to first reach the threshold never against 30.0" in pendulum
@@ -294,6 +306,17 @@ def test_when_to_choose_reinforce_is_drawn_from_the_numbers(fixture_page: str) -
     assert "| reinforce | CartPole-v1, Pendulum-v1 | 10 |" in across  # Toy-v0 has no random score: left out
     assert "On the envs every algorithm ran" not in across  # ppo, sac and reinforce share no env
     assert "No env has finished runs of every algorithm" in across
+
+
+def test_below_published_needs_the_whole_ci_of_tuned_runs_below_the_mark() -> None:
+    hopper = SUITE["Hopper-v5"]  # the zoo publishes PPO 2410.4 there
+    ppo = dict(algo="ppo", settings="tuned", final_ci=[452.7, 1004.2])
+    mark = _below_published(ppo, hopper)
+    assert mark is not None and mark.algo == "ppo" and mark.score == pytest.approx(2410.435)
+    assert _below_published({**ppo, "final_ci": [452.7, 2500.0]}, hopper) is None  # the CI reaches the mark
+    assert _below_published({**ppo, "settings": "defaults"}, hopper) is None  # the zoo publishes tuned runs only
+    assert _below_published({**ppo, "final_ci": None}, hopper) is None  # one seed: no CI
+    assert _below_published(ppo, None) is None  # an env outside the suite has no marks
 
 
 def test_summary_rows_keep_settings_apart() -> None:

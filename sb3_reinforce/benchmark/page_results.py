@@ -30,7 +30,7 @@ from sb3_reinforce.benchmark.formatting import (
 from sb3_reinforce.benchmark.page import SECTIONS
 from sb3_reinforce.benchmark.peers import algo_rank
 from sb3_reinforce.benchmark.stats import summarize_across_envs
-from sb3_reinforce.benchmark.suite import SUITE, SuiteEnv, normalized_score
+from sb3_reinforce.benchmark.suite import SUITE, PublishedScore, SuiteEnv, normalized_score
 from sb3_reinforce.benchmark.tables import markdown_across_envs
 
 __all__ = [
@@ -223,6 +223,8 @@ def when_section(rows: Sequence[dict[str, Any]], envs: Sequence[str]) -> str:
             bullets.append(f"{head}: {summary}{tail}.\n" + "\n".join(f"  - {s}" for s in sentences))
             for peer in peers:
                 verdicts[_verdict(row, peer)].append(f"{env_id} vs {row_label(peer, rows)}")
+                if _below_published(peer, env) is not None:
+                    verdicts["below_published"].append(f"{env_id} vs {row_label(peer, rows)}")
     lines += [_verdict_line(verdicts), "", *bullets]
     return "\n".join(lines) + "\n"
 
@@ -238,7 +240,8 @@ def _verdict_line(verdicts: dict[str, list[str]]) -> str:
         f"REINFORCE's final reward against a peer's, over the comparisons below: higher in {listed('higher')}, lower "
         f"in {listed('lower')}, no clear difference in {listed('unclear')}, no CI (a single seed) in {listed('single')}. "
         "Envs without a comparison yet: "
-        f"{listed('none')}."
+        f"{listed('none')}. Peers whose runs all score below the zoo's published figure (their whole 95 % CI): "
+        f"{listed('below_published')}."
     )
 
 
@@ -296,7 +299,21 @@ def _compare(ours: dict[str, Any], peer: dict[str, Any], rows: Sequence[dict[str
             )
         ours_s, peer_s = quantiles(ours["stays"], (0.5,))[0], quantiles(peer["stays"], (0.5,))[0]
         parts.append(f"median env steps to stay at it {fmt_steps(ours_s)} against {fmt_steps(peer_s)}")
+    below = _below_published(peer, env)
+    if below is not None:
+        parts.append(
+            f"{name}'s whole CI lies below the zoo's published {fmt_num(below.score)} ({below.source}): whether our "
+            "peer runs are faithful is checked in benchmark/checks/README.md"
+        )
     return "; ".join(parts) + "."
+
+
+def _below_published(peer: dict[str, Any], env: SuiteEnv | None) -> PublishedScore | None:
+    """The zoo's published mark for a peer's tuned runs when their whole 95 % CI lies below it (None otherwise)."""
+    if env is None or peer["settings"] != "tuned" or peer["final_ci"] is None:
+        return None
+    marks = [mark for mark in env.published if mark.algo == peer["algo"] and mark.score > peer["final_ci"][1]]
+    return max(marks, key=lambda mark: mark.score, default=None)
 
 
 def _median_reached(values: Sequence[float | None]) -> float | None:
