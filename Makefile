@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-LINT_PATHS = sb3_reinforce/ tests/ examples/
+LINT_PATHS = sb3_reinforce/ tests/ examples/ benchmark/
 # The CPU build of torch, installed first: an unpinned torch can pull a multi-GB CUDA build
 TORCH_PIN ?= torch==2.13.0
 # Extras of the package to install: CI adds the optional integrations (EXTRAS=tests,zoo,ray) and runs their tests too

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Are our peer runs faithful to the RL Zoo? Train ALGO on ENV_ID with the zoo's own train script (its hyperparameters
 # file, its env setup) on SEEDS, then score each model as the benchmark's final evaluation counts: 100 deterministic
-# episodes on the env's own reward, the training run's observation statistics frozen (episode seeds of its own).
+# episodes on the env's own reward, the training run's observation statistics frozen; on the benchmark's episodes and
+# on the check's (score_zoo_model.py).
 # Compare with benchmark/results/runs/ALGO__ENV_ID__seedS.json (README.md here).
 #
 #   benchmark/checks/zoo_train.sh a2c LunarLander-v3 1000 1001 1002
@@ -38,24 +39,5 @@ PY
 for seed in "$@"; do
     "${PYTHON:-.venv/bin/python}" -m rl_zoo3.train --algo "$algo" --env "$env_id" --seed "$seed" --eval-freq -1 \
         --conf-file "$conf" --device cpu -f "$out/$seed" > "$out.$seed.log" 2>&1 || { cat "$out.$seed.log"; exit 1; }
-    "${PYTHON:-.venv/bin/python}" - "$algo" "$env_id" "$seed" "$out/$seed" <<'PY'
-import sys
-from pathlib import Path
-
-from rl_zoo3 import ALGOS
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.evaluation import evaluate_policy
-from stable_baselines3.common.vec_env import VecNormalize
-
-algo, env_id, seed, folder = sys.argv[1:]
-run = Path(folder) / algo / f"{env_id}_1"
-model = ALGOS[algo].load(run / f"{env_id}.zip", device="cpu")
-env = make_vec_env(env_id, n_envs=1, seed=2_000_000)
-stats = run / env_id / "vecnormalize.pkl"
-if stats.exists():  # the training run's observation statistics, frozen; the env's own reward
-    env = VecNormalize.load(str(stats), env)
-    env.training, env.norm_reward = False, False
-mean, std = evaluate_policy(model, env, n_eval_episodes=100, deterministic=True)
-print(f"{algo} {env_id} seed {seed}: {mean:.1f} ± {std:.1f} (100 deterministic episodes, the zoo's own train script)")
-PY
+    "${PYTHON:-.venv/bin/python}" benchmark/checks/score_zoo_model.py "$out/$seed" "$algo" "$env_id"
 done
