@@ -59,12 +59,15 @@ numbers are in `sb3_reinforce/benchmark/suite.py`.
 
 Final reward: the deterministic policy on the env's true reward, the mean over the final evaluation's episodes of
 each seed; its interquartile mean (IQM) across seeds with a 95 % percentile-bootstrap confidence interval
-(`scipy.stats.bootstrap`, 2000 resamples, a fixed generator seed). Solved: seeds whose final reward reaches the
-threshold. First / stays ≥ thr.: the env steps of the first periodic evaluation at or above the threshold, and of the
-one from which every later evaluation stays there (median across seeds [25th, 75th percentile]; "never": not
-reached; "(k/n seeds)": only k seeds got there). Training seconds: `learn()` time with the evaluations left out, at
-those same evaluations (one core per run; the benchmark records them at each evaluation, "n/a" for records written
-before it did). Published: the zoo's figure for the algorithm on the env (one run, its own budget).
+(`scipy.stats.bootstrap`, 2000 resamples, a fixed generator seed). The interval is over training seeds only: every
+run plays the same evaluation episodes, so what that one set of episodes adds to every score alike is not in it (on
+Pendulum-v1, whose return depends on the start angle, it is larger than the interval: benchmark/checks/README.md).
+Solved: seeds whose final reward reaches the threshold. First / stays ≥ thr.: the env steps of the first periodic
+evaluation at or above the threshold, and of the one from which every later evaluation stays there (median across
+seeds [25th, 75th percentile]; "never": not reached; "(k/n seeds)": only k seeds got there). Training seconds:
+`learn()` time with the evaluations left out, at those same evaluations (one core per run; the benchmark records
+them at each evaluation, "n/a" for records written before it did). Published: the zoo's figure for the algorithm on
+the env (one run, its own budget).
 
 The figures show, per algorithm, the IQM across seeds at each evaluation with its bootstrap band, against env steps
 (left) and against training seconds (right: at each evaluation, the median across seeds of the seconds of training),
