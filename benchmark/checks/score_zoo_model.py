@@ -29,12 +29,11 @@ def score(folder: Path, algo: str, env_id: str, seed: int, n_envs: int) -> str:
     """Mean ± std of the true return of the zoo's model in ``folder``, ``EPISODES`` deterministic episodes from ``seed``."""
     run = folder / algo / f"{env_id}_1"
     model = ALGOS[algo].load(run / f"{env_id}.zip", device="cpu")
-    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+    env = make_vec_env(env_id, n_envs=n_envs, seed=seed)  # env i: seed + i, as the benchmark's evaluator resets it
     stats = run / env_id / "vecnormalize.pkl"
     if stats.exists():
         env = VecNormalize.load(str(stats), env)
         env.training, env.norm_reward = False, False
-    env.seed(seed)  # env i: seed + i, as the benchmark's evaluator resets it
     rewards, _ = evaluate_policy(model, env, n_eval_episodes=EPISODES, deterministic=True, return_episode_rewards=True)
     env.close()
     return f"{np.mean(rewards):.1f} ± {np.std(rewards):.1f}"
